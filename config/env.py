@@ -1,0 +1,129 @@
+"""Reading settings from the environment, failing fast with one clear line.
+
+Every setting that differs between machines comes from here (HackSoft's
+``config/env.py``). A bad value raises :class:`SettingsError`, which
+``manage.py`` and ``wsgi.py`` turn into a single line on stderr and exit 2.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import dj_database_url
+
+
+class SettingsError(Exception):
+    """A setting taken from the environment cannot be used."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean (use true or false)")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def database_from_url(url: str, *, base_dir: Path) -> dict:
+    """Django DATABASES['default'] from ``DATABASE_URL``.
+
+    Supported: ``sqlite:///relative/or/absolute.sqlite3`` and
+    ``postgres://user:pass@host:port/name`` (psycopg 3).
+    """
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise SettingsError(
+            f"DATABASE_URL={url!r} is not understood: use sqlite:///path.sqlite3 "
+            "or postgres://user:password@host:5432/name"
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as error:  # dj-database-url raises several types
+        raise SettingsError(f"DATABASE_URL={url!r} is malformed: {error}") from error
+    if scheme == "sqlite":
+        name = config.get("NAME") or ""
+        if not name or name == ":memory:":
+            raise SettingsError(f"DATABASE_URL={url!r} names no SQLite file")
+        path = Path(name)
+        if not path.is_absolute():
+            path = base_dir / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        config["NAME"] = str(path)
+        # SQLite: WAL lets the worker and the web process read while one writes;
+        # IMMEDIATE makes write transactions take the lock up front, so
+        # select_for_update-style sections never dead-lock on lock upgrade.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            ),
+        }
+    else:
+        if not config.get("NAME"):
+            raise SettingsError(f"DATABASE_URL={url!r} names no database")
+        config["ENGINE"] = "django.db.backends.postgresql"
+    return config
+
+
+EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "outbox": "portico.mail.backends.OutboxOnlyBackend",
+    "memory": "django.core.mail.backends.locmem.EmailBackend",
+}
+
+
+def email_from_url(url: str) -> dict:
+    """Django e-mail settings from ``EMAIL_URL``.
+
+    ``outbox://`` keeps mail in the outbox and prints it to the console (the
+    demo default); ``smtp://user:password@host:port`` delivers by SMTP,
+    ``?tls=true`` for STARTTLS, ``smtps://`` for implicit TLS.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise SettingsError(f"EMAIL_URL={url!r} is malformed: {error}") from error
+    scheme = parts.scheme
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    if scheme in {"outbox", "console", "memory"}:
+        return {"EMAIL_BACKEND": EMAIL_BACKENDS[scheme]}
+    if scheme not in {"smtp", "smtps"}:
+        raise SettingsError(
+            f"EMAIL_URL={url!r} is not understood: use outbox://, "
+            "smtp://user:password@host:port or smtps://…"
+        )
+    if not parts.hostname:
+        raise SettingsError(f"EMAIL_URL={url!r} names no SMTP host")
+    use_ssl = scheme == "smtps"
+    use_tls = options.get("tls", "").lower() in {"1", "true", "yes"}
+    if use_ssl and use_tls:
+        raise SettingsError(f"EMAIL_URL={url!r} asks for both smtps and ?tls=true")
+    return {
+        "EMAIL_BACKEND": EMAIL_BACKENDS["smtp"],
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if use_ssl else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_TIMEOUT": int(options.get("timeout", "20")),
+    }

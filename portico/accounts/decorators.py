@@ -1,0 +1,36 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from portico.accounts.selectors import membership_for_request
+
+SESSION_ORGANIZATION_KEY = "portico_organization_id"
+
+
+def staff_view(view):
+    """Only for signed-in members of an organisation.
+
+    Sets ``request.membership`` and ``request.organization``: every staff view
+    reads its data through selectors scoped by ``request.organization``.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = membership_for_request(
+            user=request.user, organization_id=request.session.get(SESSION_ORGANIZATION_KEY)
+        )
+        if membership is None:
+            logout(request)
+            messages.error(request, _("This account is not a member of any organisation."))
+            return redirect("accounts:login")
+        request.membership = membership
+        request.organization = membership.organization
+        return view(request, *args, **kwargs)
+
+    return wrapper

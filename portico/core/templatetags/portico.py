@@ -1,0 +1,50 @@
+"""Template helpers: Bootstrap form widgets, money and query strings."""
+
+from django import forms, template
+
+from portico.core.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def is_checkbox(field) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def is_radio(field) -> bool:
+    return isinstance(field.field.widget, forms.RadioSelect)
+
+
+@register.filter
+def is_select(field) -> bool:
+    return isinstance(field.field.widget, forms.Select)
+
+
+@register.simple_tag
+def field_widget(field, css_class: str):
+    """Render a bound field's widget with Bootstrap classes and error state."""
+    classes = css_class + (" is-invalid" if field.errors else "")
+    attrs = {"class": classes}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag
+def money(amount, currency: str):
+    return format_money(amount, currency)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced ('' removes one)."""
+    query = context["request"].GET.copy()
+    for name, value in changes.items():
+        if value in ("", None):
+            query.pop(name, None)
+        else:
+            query[name] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"

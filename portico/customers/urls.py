@@ -1,0 +1,15 @@
+from django.urls import path
+
+from portico.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("bulk/", views.customer_bulk_action, name="bulk"),
+    path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
+    path("<int:customer_id>/active/", views.customer_set_active, name="set_active"),
+    path("<int:customer_id>/delete/", views.customer_delete, name="delete"),
+]

@@ -1,0 +1,163 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from portico.accounts.decorators import staff_view
+from portico.core.money import currency_choices
+from portico.customers import selectors, services
+from portico.customers.forms import ContactFormSet, CustomerForm, contact_initial
+from portico.customers.models import Customer, CustomerType
+
+PAGE_SIZE = 50
+
+
+def _get_customer(request, customer_id: int) -> Customer:
+    try:
+        return selectors.customer_get(organization=request.organization, customer_id=customer_id)
+    except Customer.DoesNotExist as error:
+        raise Http404 from error
+
+
+@staff_view
+def customer_list(request):
+    filters = selectors.CustomerFilters.from_query(request.GET)
+    customers = selectors.customer_list(organization=request.organization, filters=filters)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "filter_query": filters.as_query(),
+        "currency_choices": currency_choices(),
+        "language_choices": settings.LANGUAGES,
+        "type_choices": CustomerType.choices,
+        "sort_options": [
+            ("name", _("Name")),
+            ("company", _("Company")),
+            ("email", _("E-mail")),
+            ("-created", _("Newest")),
+        ],
+    }
+    if request.htmx and request.htmx.target == "customer-results":
+        return render(request, "customers/partials/_customer_results.html", context)
+    return render(request, "customers/customer_list.html", context)
+
+
+@require_POST
+@staff_view
+def customer_bulk_action(request):
+    """Apply an action to the ticked customers, or to all matching the filters."""
+    filters = selectors.CustomerFilters.from_query(request.POST)
+    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    selection = selectors.customer_selection(
+        organization=request.organization,
+        ids=ids,
+        all_matching=request.POST.get("all_matching") == "1",
+        filters=filters,
+    )
+    action = request.POST.get("action")
+    if action in {"mark_active", "mark_inactive"}:
+        changed = services.customer_set_active(customers=selection, active=action == "mark_active")
+        messages.success(
+            request,
+            ngettext("%(count)s customer updated.", "%(count)s customers updated.", changed)
+            % {"count": changed},
+        )
+    else:
+        messages.error(request, _("Choose an action."))
+    query = filters.as_query()
+    return redirect(reverse("customers:list") + (f"?{query}" if query else ""))
+
+
+def _customer_form_page(request, customer: Customer | None):
+    organization = request.organization
+    form = CustomerForm(
+        request.POST or None, instance=customer or Customer(), organization=organization
+    )
+    formset = ContactFormSet(
+        request.POST or None,
+        initial=contact_initial(customer),
+        prefix="contacts",
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            with transaction.atomic():
+                if customer is None:
+                    customer = services.customer_create(
+                        organization=organization, contacts=formset.contacts(), **fields
+                    )
+                    messages.success(
+                        request, _("Customer %(name)s created.") % {"name": customer.display_name}
+                    )
+                else:
+                    services.customer_update(
+                        customer=customer, contacts=formset.contacts(), **fields
+                    )
+                    messages.success(
+                        request, _("Customer %(name)s saved.") % {"name": customer.display_name}
+                    )
+        except services.CustomerError as error:
+            form.add_error(error.field, error.message)
+        else:
+            return redirect("customers:detail", customer_id=customer.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "formset": formset, "customer": customer},
+        status=status,
+    )
+
+
+@staff_view
+def customer_create(request):
+    return _customer_form_page(request, None)
+
+
+@staff_view
+def customer_edit(request, customer_id: int):
+    return _customer_form_page(request, _get_customer(request, customer_id))
+
+
+@staff_view
+def customer_detail(request, customer_id: int):
+    try:
+        customer = selectors.customer_detail(
+            organization=request.organization, customer_id=customer_id
+        )
+    except Customer.DoesNotExist as error:
+        raise Http404 from error
+    return render(request, "customers/customer_detail.html", {"customer": customer})
+
+
+@require_POST
+@staff_view
+def customer_set_active(request, customer_id: int):
+    customer = _get_customer(request, customer_id)
+    active = request.POST.get("active") == "1"
+    services.customer_set_active(customers=Customer.objects.filter(pk=customer.pk), active=active)
+    if active:
+        messages.success(request, _("%(name)s is active.") % {"name": customer.display_name})
+    else:
+        messages.success(request, _("%(name)s is inactive.") % {"name": customer.display_name})
+    return redirect("customers:detail", customer_id=customer.pk)
+
+
+@require_POST
+@staff_view
+def customer_delete(request, customer_id: int):
+    customer = _get_customer(request, customer_id)
+    try:
+        services.customer_delete(customer=customer)
+    except services.CustomerDeleteError as error:
+        messages.error(request, error.message)
+        return redirect("customers:detail", customer_id=customer.pk)
+    messages.success(request, _("Customer %(name)s deleted.") % {"name": customer.display_name})
+    return redirect("customers:list")

@@ -1,0 +1,15 @@
+"""``manage.py db_worker``: django-tasks-db's worker, plus outbox recovery.
+
+A worker that was killed mid-batch leaves e-mails claimed but unsent and
+retries waiting on a task that may be gone; on start we re-schedule them.
+"""
+
+from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
+
+from portico.mail.tasks import recover_undelivered
+
+
+class Command(DatabaseWorkerCommand):
+    def handle(self, *args, **options):
+        recover_undelivered()
+        return super().handle(*args, **options)

@@ -1,0 +1,67 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portico.core.models import TimeStampedModel
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundEmail(TimeStampedModel):
+    """One e-mail, recorded in the transaction that caused it, delivered later.
+
+    The row is the source of truth: a worker claims due rows, sends them and
+    marks each sent or schedules a retry. A worker that dies leaves its claim
+    to expire, so the rows are picked up again; nothing is lost.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbound_emails",
+        verbose_name=_("organisation"),
+    )
+    kind = models.CharField(_("kind"), max_length=60)
+    to_email = models.EmailField(_("to"))
+    to_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    from_email = models.CharField(_("from"), max_length=254)
+    reply_to = models.CharField(_("reply to"), max_length=254, blank=True)
+    language = models.CharField(_("language"), max_length=10)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    message_id = models.CharField(_("message ID"), max_length=255, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    # While a worker is sending, the row is claimed until this time; a claim
+    # in the past means the worker died and the row is due again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound e-mail")
+        verbose_name_plural = _("outbound e-mails")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="mail_due_idx"),
+            models.Index(fields=["organization", "-created_at"], name="mail_org_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_email}"
+
+    @property
+    def recipient(self) -> str:
+        from email.utils import formataddr
+
+        return formataddr((self.to_name, self.to_email)) if self.to_name else self.to_email

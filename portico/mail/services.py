@@ -1,0 +1,249 @@
+"""The outbox: record e-mails with the change that causes them, deliver later."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from portico.accounts.models import Organization
+from portico.core.errors import PorticoError
+from portico.mail.models import EmailStatus, OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+
+class OutboxError(PorticoError):
+    """An outbox action that cannot be done (say, retrying a sent e-mail)."""
+
+
+def _message_id() -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "portico.test"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def render_email(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of ``mail/<template>`` rendered in ``language``."""
+    with translation.override(language):
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        subject = " ".join(subject.split())  # a subject is one line
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    return subject, text, html
+
+
+def email_queue(
+    *,
+    organization: Organization | None,
+    kind: str,
+    to_email: str,
+    to_name: str = "",
+    template: str,
+    context: dict,
+    language: str,
+    reply_to: str = "",
+) -> OutboundEmail:
+    """Write an e-mail to the outbox; the worker delivers it after commit.
+
+    Call inside the transaction of the change that causes the e-mail: if the
+    change rolls back, so does the e-mail.
+    """
+    context = {"organization": organization, "site_url": settings.SITE_URL, **context}
+    subject, text, html = render_email(template=template, context=context, language=language)
+    email = OutboundEmail.objects.create(
+        organization=organization,
+        kind=kind,
+        to_email=to_email,
+        to_name=to_name,
+        from_email=_from_address(organization),
+        reply_to=reply_to or (organization.email if organization else ""),
+        language=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        message_id=_message_id(),
+        next_attempt_at=timezone.now(),
+    )
+    schedule_delivery()
+    return email
+
+
+def _from_address(organization: Organization | None) -> str:
+    from email.utils import formataddr, parseaddr
+
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    if organization is None:
+        return settings.DEFAULT_FROM_EMAIL
+    return formataddr((organization.name, address))
+
+
+def _delivery_marker() -> None:
+    """Registered with on_commit only to mark "delivery already enqueued here"."""
+
+
+def schedule_delivery() -> None:
+    """Enqueue one delivery task in the current transaction.
+
+    The task row is written in the same transaction as the e-mails, so it
+    cannot run before they are visible and cannot outlive a rollback. A bulk
+    action queueing thousands of e-mails in one transaction enqueues one task.
+    """
+    from portico.mail.tasks import deliver_outbox
+
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        if any(callback is _delivery_marker for _s, callback, _r in connection.run_on_commit):
+            return
+        transaction.on_commit(_delivery_marker)
+    deliver_outbox.enqueue()
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def _due_filter(now: datetime) -> Q:
+    return Q(status=EmailStatus.QUEUED, next_attempt_at__lte=now) | Q(
+        status=EmailStatus.SENDING, claimed_until__lte=now
+    )
+
+
+def _claim_batch(*, now: datetime, batch_size: int) -> list[OutboundEmail]:
+    """Claim up to ``batch_size`` due rows for this worker.
+
+    On PostgreSQL ``SKIP LOCKED`` lets several workers claim disjoint batches;
+    SQLite has one writer at a time, so the transaction alone is enough.
+    """
+    with transaction.atomic():
+        rows = OutboundEmail.objects.filter(_due_filter(now)).order_by("next_attempt_at", "id")
+        rows = rows.select_for_update(skip_locked=True)
+        batch = list(rows[:batch_size])
+        if batch:
+            OutboundEmail.objects.filter(pk__in=[row.pk for row in batch]).update(
+                status=EmailStatus.SENDING,
+                claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+            )
+    return batch
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off: base, 2×base, 4×base … capped."""
+    seconds = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.OUTBOX_RETRY_MAX_SECONDS))
+
+
+def _build_message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=[email.recipient],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers={"Message-ID": email.message_id},
+        connection=connection,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def _record_failure(email: OutboundEmail, error: Exception, report: DeliveryReport) -> None:
+    attempts = email.attempts + 1
+    final = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.FAILED if final else EmailStatus.QUEUED,
+        attempts=attempts,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=timezone.now() + retry_delay(attempts),
+        claimed_until=None,
+    )
+    if final:
+        report.failed += 1
+    else:
+        report.retried += 1
+    logger.warning("E-mail %s to %s not delivered: %s", email.pk, email.to_email, error)
+
+
+def outbox_deliver_due(*, batch_size: int | None = None, max_batches: int = 50) -> DeliveryReport:
+    """Deliver every due e-mail, one SMTP connection per batch.
+
+    Each row is marked sent right after the server accepted it, so a worker
+    killed mid-batch re-sends at most the message it was sending.
+    """
+    batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
+    report = DeliveryReport()
+    for _batch_number in range(max_batches):
+        batch = _claim_batch(now=timezone.now(), batch_size=batch_size)
+        if not batch:
+            break
+        connection = get_connection(fail_silently=False)
+        try:
+            connection.open()
+        except Exception as error:  # the server is down: every row backs off
+            for email in batch:
+                _record_failure(email, error, report)
+            break
+        try:
+            for email in batch:
+                try:
+                    _build_message(email, connection).send()
+                except Exception as error:
+                    _record_failure(email, error, report)
+                    continue
+                OutboundEmail.objects.filter(pk=email.pk).update(
+                    status=EmailStatus.SENT,
+                    attempts=email.attempts + 1,
+                    sent_at=timezone.now(),
+                    claimed_until=None,
+                    last_error="",
+                )
+                report.sent += 1
+        finally:
+            try:
+                connection.close()
+            except Exception:  # closing a broken connection must not lose the report
+                logger.exception("Closing the e-mail connection failed")
+    return report
+
+
+def outbox_next_due_at() -> datetime | None:
+    """When the next undelivered e-mail becomes due (None when there is none)."""
+    queued = (
+        OutboundEmail.objects.filter(status=EmailStatus.QUEUED)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    claimed = (
+        OutboundEmail.objects.filter(status=EmailStatus.SENDING)
+        .order_by("claimed_until")
+        .values_list("claimed_until", flat=True)
+        .first()
+    )
+    candidates = [moment for moment in (queued, claimed) if moment is not None]
+    return min(candidates) if candidates else None
+
+
+def outbox_retry(*, organization: Organization, email_id: int) -> OutboundEmail:
+    """Staff ask for a failed e-mail to be sent again now."""
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().get(
+            organization=organization, pk=email_id
+        )
+        if email.status != EmailStatus.FAILED:
+            raise OutboxError(_("Only a failed e-mail can be retried."))
+        email.status = EmailStatus.QUEUED
+        email.next_attempt_at = timezone.now()
+        email.save(update_fields=["status", "next_attempt_at", "updated_at"])
+        schedule_delivery()
+    return email

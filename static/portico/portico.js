@@ -1,0 +1,70 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Customer list: select all on the page, then optionally all matching.
+  function setupSelection(root) {
+    const form = root.querySelector("[data-bulk-form]");
+    if (!form) return;
+    const pageBox = form.querySelector("[data-select-page]");
+    const boxes = () => Array.from(form.querySelectorAll("[data-select-row]"));
+    const bar = form.querySelector("[data-selection-bar]");
+    const allMatching = form.querySelector("input[name=all_matching]");
+    const countLabel = form.querySelector("[data-selected-count]");
+    const offerAll = form.querySelector("[data-offer-all]");
+    const allChosen = form.querySelector("[data-all-chosen]");
+
+    function refresh() {
+      const ticked = boxes().filter((b) => b.checked).length;
+      const total = boxes().length;
+      bar.classList.toggle("d-none", ticked === 0);
+      if (pageBox) {
+        pageBox.checked = total > 0 && ticked === total;
+        pageBox.indeterminate = ticked > 0 && ticked < total;
+      }
+      if (ticked < total || ticked === 0) allMatching.value = "0";
+      const all = allMatching.value === "1";
+      countLabel.textContent = all ? countLabel.dataset.allText : countLabel.dataset.template.replace("__n__", ticked);
+      if (offerAll) offerAll.classList.toggle("d-none", all || ticked !== total || total === 0);
+      if (allChosen) allChosen.classList.toggle("d-none", !all);
+    }
+    if (pageBox) pageBox.addEventListener("change", () => { boxes().forEach((b) => (b.checked = pageBox.checked)); refresh(); });
+    boxes().forEach((b) => b.addEventListener("change", refresh));
+    form.querySelectorAll("[data-choose-all]").forEach((btn) => btn.addEventListener("click", (e) => { e.preventDefault(); allMatching.value = "1"; refresh(); }));
+    form.querySelectorAll("[data-clear-selection]").forEach((btn) => btn.addEventListener("click", (e) => { e.preventDefault(); allMatching.value = "0"; boxes().forEach((b) => (b.checked = false)); refresh(); }));
+    refresh();
+  }
+
+  // Customer form: add a contact person row from the formset's empty form.
+  function setupFormset(root) {
+    root.querySelectorAll("[data-formset]").forEach((formset) => {
+      const prefix = formset.dataset.formset;
+      const total = formset.querySelector(`#id_${prefix}-TOTAL_FORMS`);
+      const template = formset.querySelector("template[data-empty-form]");
+      const list = formset.querySelector("[data-formset-list]");
+      const addButton = formset.querySelector("[data-formset-add]");
+      if (!total || !template || !addButton) return;
+      addButton.addEventListener("click", () => {
+        const index = parseInt(total.value, 10);
+        const html = template.innerHTML.replace(/__prefix__/g, index);
+        list.insertAdjacentHTML("beforeend", html);
+        total.value = index + 1;
+        const first = list.lastElementChild.querySelector("input[type=text]");
+        if (first) first.focus();
+      });
+      formset.addEventListener("change", (event) => {
+        const target = event.target;
+        if (target.name && target.name.endsWith("-DELETE")) {
+          target.closest(".contact-row").classList.toggle("marked-for-removal", target.checked);
+        }
+        if (target.name && target.name.endsWith("-is_primary") && target.checked) {
+          formset.querySelectorAll("input[name$='-is_primary']").forEach((other) => { if (other !== target) other.checked = false; });
+        }
+      });
+    });
+  }
+
+  function setup(root) { setupSelection(root); setupFormset(root); }
+  document.addEventListener("DOMContentLoaded", () => setup(document));
+  document.addEventListener("htmx:afterSettle", (event) => setup(event.detail.elt));
+})();
