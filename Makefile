@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
+LOCALES := de en en_GB es fr it ja nl pt pt_BR sv zh_Hans
 
 .PHONY: setup run test test-postgres lint format messages check-deploy bench clean
 
@@ -38,7 +39,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 messages: setup
-	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=bench
+	$(BIN)/python manage.py makemessages $(foreach l,$(LOCALES),-l $(l)) --ignore=.venv --ignore=bench --ignore=staticfiles
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 check-deploy: setup

@@ -4,6 +4,8 @@ import pytest
 
 from portico.accounts.tests.factories import TEST_PASSWORD, MembershipFactory
 
+pytest_plugins = ["portico.core.testing.browser"]
+
 
 @pytest.fixture
 def membership(db):

@@ -6,6 +6,7 @@ Every setting that differs between machines comes from here (HackSoft's
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -39,26 +40,37 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``, fit for an error message.
+
+    Everything up to the last ``@`` counts as credentials, so a password with
+    an unescaped ``/`` or ``@`` is still hidden.
+    """
+    match = re.match(r"(?P<start>[^:/]+://[^:@/]*):.*@(?P<rest>[^@]*)$", url, flags=re.DOTALL)
+    return f"{match['start']}:***@{match['rest']}" if match else url
+
+
 def database_from_url(url: str, *, base_dir: Path) -> dict:
     """Django DATABASES['default'] from ``DATABASE_URL``.
 
     Supported: ``sqlite:///relative/or/absolute.sqlite3`` and
     ``postgres://user:pass@host:port/name`` (psycopg 3).
     """
+    shown = redact_url(url)
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
         raise SettingsError(
-            f"DATABASE_URL={url!r} is not understood: use sqlite:///path.sqlite3 "
+            f"DATABASE_URL={shown!r} is not understood: use sqlite:///path.sqlite3 "
             "or postgres://user:password@host:5432/name"
         )
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as error:  # dj-database-url raises several types
-        raise SettingsError(f"DATABASE_URL={url!r} is malformed: {error}") from error
+        raise SettingsError(f"DATABASE_URL={shown!r} is malformed: {error}") from error
     if scheme == "sqlite":
         name = config.get("NAME") or ""
         if not name or name == ":memory:":
-            raise SettingsError(f"DATABASE_URL={url!r} names no SQLite file")
+            raise SettingsError(f"DATABASE_URL={shown!r} names no SQLite file")
         path = Path(name)
         if not path.is_absolute():
             path = base_dir / path
@@ -77,7 +89,7 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
         }
     else:
         if not config.get("NAME"):
-            raise SettingsError(f"DATABASE_URL={url!r} names no database")
+            raise SettingsError(f"DATABASE_URL={shown!r} names no database")
         config["ENGINE"] = "django.db.backends.postgresql"
     return config
 
@@ -90,33 +102,50 @@ EMAIL_BACKENDS = {
 }
 
 
+EMAIL_URL_OPTIONS = {"tls", "timeout"}
+
+
 def email_from_url(url: str) -> dict:
     """Django e-mail settings from ``EMAIL_URL``.
 
     ``outbox://`` keeps mail in the outbox and prints it to the console (the
     demo default); ``smtp://user:password@host:port`` delivers by SMTP,
-    ``?tls=true`` for STARTTLS, ``smtps://`` for implicit TLS.
+    ``?tls=true`` for STARTTLS, ``smtps://`` for implicit TLS, ``?timeout=20``
+    the seconds to wait for the server.
     """
+    shown = redact_url(url)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise SettingsError(f"EMAIL_URL={url!r} is malformed: {error}") from error
+        raise SettingsError(f"EMAIL_URL={shown!r} is malformed: {error}") from error
     scheme = parts.scheme
-    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     if scheme in {"outbox", "console", "memory"}:
         return {"EMAIL_BACKEND": EMAIL_BACKENDS[scheme]}
     if scheme not in {"smtp", "smtps"}:
         raise SettingsError(
-            f"EMAIL_URL={url!r} is not understood: use outbox://, "
+            f"EMAIL_URL={shown!r} is not understood: use outbox://, "
             "smtp://user:password@host:port or smtps://…"
         )
     if not parts.hostname:
-        raise SettingsError(f"EMAIL_URL={url!r} names no SMTP host")
+        raise SettingsError(f"EMAIL_URL={shown!r} names no SMTP host")
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = sorted(set(options) - EMAIL_URL_OPTIONS)
+    if unknown:
+        raise SettingsError(
+            f"EMAIL_URL={shown!r} has unknown option {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(EMAIL_URL_OPTIONS))})"
+        )
     use_ssl = scheme == "smtps"
-    use_tls = options.get("tls", "").lower() in {"1", "true", "yes"}
+    use_tls = _option_bool(options.get("tls", "false"), name="tls", shown=shown)
     if use_ssl and use_tls:
-        raise SettingsError(f"EMAIL_URL={url!r} asks for both smtps and ?tls=true")
+        raise SettingsError(f"EMAIL_URL={shown!r} asks for both smtps and ?tls=true")
+    try:
+        timeout = float(options.get("timeout", "20"))
+    except ValueError:
+        timeout = 0.0
+    if not 0 < timeout < float("inf"):
+        raise SettingsError(f"EMAIL_URL={shown!r}: timeout must be a positive number of seconds")
     return {
         "EMAIL_BACKEND": EMAIL_BACKENDS["smtp"],
         "EMAIL_HOST": parts.hostname,
@@ -125,5 +154,14 @@ def email_from_url(url: str) -> dict:
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_SSL": use_ssl,
         "EMAIL_USE_TLS": use_tls,
-        "EMAIL_TIMEOUT": int(options.get("timeout", "20")),
+        "EMAIL_TIMEOUT": int(timeout) if timeout.is_integer() else timeout,
     }
+
+
+def _option_bool(raw: str, *, name: str, shown: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"EMAIL_URL={shown!r}: {name}={raw!r} is not a boolean (use true or false)")

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portico.accounts.selectors import membership_for_request
@@ -31,6 +32,8 @@ def staff_view(view):
             return redirect("accounts:login")
         request.membership = membership
         request.organization = membership.organization
-        return view(request, *args, **kwargs)
+        # Staff read dates and times in their organisation's time zone.
+        with timezone.override(membership.organization.time_zone):
+            return view(request, *args, **kwargs)
 
     return wrapper

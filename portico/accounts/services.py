@@ -142,8 +142,9 @@ def login_record_failure(*, email: str, client_address: str) -> None:
 
 
 def login_record_success(*, email: str) -> None:
-    LoginThrottle.objects.filter(
-        key=hash_token(f"email:{email.strip().lower()}"), locked_until__isnull=True
+    # An active lock stays; a lock that has expired must not keep the failures since.
+    LoginThrottle.objects.filter(key=hash_token(f"email:{email.strip().lower()}")).exclude(
+        locked_until__gt=timezone.now()
     ).delete()
 
 
@@ -263,6 +264,7 @@ def staff_invitation_accept(
 @transaction.atomic
 def membership_change_role(*, membership: Membership, target_id: int, role: str) -> Membership:
     _require_team_manager(membership)
+    _lock_team(membership.organization_id)
     target = Membership.objects.select_for_update().get(
         organization=membership.organization, pk=target_id
     )
@@ -278,6 +280,7 @@ def membership_change_role(*, membership: Membership, target_id: int, role: str)
 @transaction.atomic
 def membership_remove(*, membership: Membership, target_id: int) -> None:
     _require_team_manager(membership)
+    _lock_team(membership.organization_id)
     target = Membership.objects.select_for_update().get(
         organization=membership.organization, pk=target_id
     )
@@ -286,6 +289,12 @@ def membership_remove(*, membership: Membership, target_id: int) -> None:
             raise PermissionDeniedError(_("Only an owner can remove an owner."))
         _ensure_another_owner(target)
     target.delete()
+
+
+def _lock_team(organization_id: int) -> None:
+    """Serialise role changes and removals per organisation, so two owners
+    demoting or removing each other at once cannot leave it without an owner."""
+    Organization.objects.select_for_update().get(pk=organization_id)
 
 
 def _ensure_another_owner(target: Membership) -> None:
@@ -328,3 +337,29 @@ def password_reset_request(*, email: str) -> PasswordResetRequest:
             language=user.language,
         )
     return PasswordResetRequest(queued=True)
+
+
+ORGANIZATION_PROFILE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "address",
+    "base_currency",
+    "time_zone",
+    "language",
+)
+
+
+@transaction.atomic
+def organization_update(*, membership: Membership, **fields) -> Organization:
+    """Change the organisation's profile (owners and admins only)."""
+    if not membership.can_manage_team:
+        raise PermissionDeniedError(_("Only an owner or an admin can change these settings."))
+    unknown = set(fields) - set(ORGANIZATION_PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not organisation profile fields: {sorted(unknown)}")
+    organization = Organization.objects.select_for_update().get(pk=membership.organization_id)
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    organization.save()
+    return organization

@@ -12,6 +12,7 @@ from portico.accounts import selectors, services
 from portico.accounts.decorators import SESSION_ORGANIZATION_KEY, staff_view
 from portico.accounts.forms import (
     InvitationAcceptForm,
+    OrganizationProfileForm,
     PasswordResetRequestForm,
     RoleForm,
     SignInForm,
@@ -248,3 +249,19 @@ def team_invitation_revoke(request, invitation_id: int):
     except PorticoError as error:
         messages.error(request, error.message)
     return redirect("accounts:team")
+
+
+@staff_view
+def organization_profile(request):
+    organization = request.organization
+    initial = {name: getattr(organization, name) for name in services.ORGANIZATION_PROFILE_FIELDS}
+    form = OrganizationProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(membership=request.membership, **form.cleaned_data)
+        except PorticoError as error:
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(request, _("Organisation settings saved."))
+            return redirect("accounts:organization")
+    return render(request, "accounts/organization.html", {"form": form})

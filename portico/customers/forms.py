@@ -41,8 +41,10 @@ class CustomerForm(forms.ModelForm):
             label=_("Currency"), choices=currency_choices(), initial=organization.base_currency
         )
         if not self.instance.pk:
-            self.initial.setdefault("currency", organization.base_currency)
-            self.initial.setdefault("portal_language", organization.language)
+            # The unsaved instance's own values ("" and the model default "en")
+            # are already in ``initial``: the organisation's choices win.
+            self.initial["currency"] = self.initial.get("currency") or organization.base_currency
+            self.initial["portal_language"] = organization.language
 
     @property
     def primary_fields(self):
@@ -115,6 +117,16 @@ class BaseContactFormSet(forms.BaseFormSet):
 ContactFormSet = forms.formset_factory(
     ContactForm, formset=BaseContactFormSet, extra=0, can_delete=True, max_num=100
 )
+# A customer without contact persons starts with one blank row to fill in.
+FirstContactFormSet = forms.formset_factory(
+    ContactForm, formset=BaseContactFormSet, extra=1, can_delete=True, max_num=100
+)
+
+
+def contact_formset(data=None, *, customer: Customer | None) -> BaseContactFormSet:
+    initial = contact_initial(customer)
+    formset_class = ContactFormSet if initial else FirstContactFormSet
+    return formset_class(data, initial=initial, prefix="contacts")
 
 
 def contact_initial(customer: Customer | None) -> list[dict]:

@@ -55,7 +55,7 @@ class Customer(OrganizationOwnedModel):
     )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    # Lower-cased names, e-mails and phones of the customer and its contacts:
+    # Case-folded names, e-mails and phones of the customer and its contacts:
     # one indexed-scan column keeps search a single query at any size.
     search_text = models.TextField(editable=False, default="")
 

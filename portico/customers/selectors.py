@@ -64,7 +64,7 @@ class CustomerFilters:
 def customer_list(*, organization: Organization, filters: CustomerFilters) -> QuerySet[Customer]:
     customers = Customer.objects.filter(organization=organization)
     if filters.q:
-        customers = customers.filter(search_text__contains=filters.q.lower())
+        customers = customers.filter(search_text__contains=filters.q.casefold())
     if filters.status == "active":
         customers = customers.filter(is_active=True)
     elif filters.status == "inactive":
@@ -103,3 +103,8 @@ def customer_detail(*, organization: Organization, customer_id: int) -> Customer
         .annotate(contact_count=Count("contacts"))
         .get()
     )
+
+
+def customer_exists(*, organization: Organization) -> bool:
+    """Whether the organisation has any customer at all (active or not)."""
+    return Customer.objects.filter(organization=organization).exists()

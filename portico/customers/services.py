@@ -50,7 +50,7 @@ def build_search_text(customer: Customer, contacts: list[ContactPerson]) -> str:
     parts = [customer.display_name, customer.company_name, customer.email, customer.phone]
     for contact in contacts:
         parts += [contact.full_name, contact.email, contact.phone, contact.mobile]
-    return " ".join(part.lower() for part in parts if part)
+    return " ".join(part.casefold() for part in parts if part)
 
 
 def _validate_contacts(contacts: list[ContactData]) -> None:
@@ -76,8 +76,10 @@ def _apply_contacts(customer: Customer, contacts: list[ContactData]) -> list[Con
         # An id from another customer or organisation: refuse, never re-parent.
         raise CustomerError(_("A contact person in this form does not belong to this customer."))
     customer.contacts.exclude(pk__in=kept_ids).delete()
-    # Clear the primary flag first so the one-primary constraint holds mid-update.
-    customer.contacts.filter(is_primary=True).update(is_primary=False)
+    # Clear the primary flags and e-mails first (every kept contact is saved again
+    # below) so the one-primary and unique-e-mail constraints hold mid-update,
+    # even when two contacts swap their e-mails.
+    customer.contacts.update(is_primary=False, email="")
     if contacts and not any(data.is_primary for data in contacts):
         contacts[0].is_primary = True
     saved = []

@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from django_htmx.http import push_url
 
 from portico.accounts.decorators import staff_view
 from portico.core.money import currency_choices
 from portico.customers import selectors, services
-from portico.customers.forms import ContactFormSet, CustomerForm, contact_initial
+from portico.customers.forms import CustomerForm, contact_formset
 from portico.customers.models import Customer, CustomerType
 
 PAGE_SIZE = 50
@@ -32,6 +33,9 @@ def customer_list(request):
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        # An empty page says "no customers yet" or "none match", which differ.
+        "has_customers": bool(page.object_list)
+        or selectors.customer_exists(organization=request.organization),
         "filters": filters,
         "filter_query": filters.as_query(),
         "currency_choices": currency_choices(),
@@ -45,7 +49,10 @@ def customer_list(request):
         ],
     }
     if request.htmx and request.htmx.target == "customer-results":
-        return render(request, "customers/partials/_customer_results.html", context)
+        response = render(request, "customers/partials/_customer_results.html", context)
+        # The address bar shows only the filters that differ from the defaults.
+        query = context["filter_query"]
+        return push_url(response, reverse("customers:list") + (f"?{query}" if query else ""))
     return render(request, "customers/customer_list.html", context)
 
 
@@ -80,11 +87,7 @@ def _customer_form_page(request, customer: Customer | None):
     form = CustomerForm(
         request.POST or None, instance=customer or Customer(), organization=organization
     )
-    formset = ContactFormSet(
-        request.POST or None,
-        initial=contact_initial(customer),
-        prefix="contacts",
-    )
+    formset = contact_formset(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:

@@ -1,7 +1,23 @@
+from email.headerregistry import Address
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portico.core.models import TimeStampedModel
+
+
+def mailbox(name: str, address: str) -> str:
+    """``Name <address>``, quoted where needed but not RFC 2047-encoded.
+
+    Stored and shown to staff as people read it; Django encodes a non-ASCII
+    name when the message is sent. Never raises, whatever the address holds.
+    """
+    if not name:
+        return address
+    username, at, domain = address.rpartition("@")
+    if not at:
+        username, domain = address, ""
+    return str(Address(display_name=name, username=username, domain=domain))
 
 
 class EmailStatus(models.TextChoices):
@@ -62,6 +78,4 @@ class OutboundEmail(TimeStampedModel):
 
     @property
     def recipient(self) -> str:
-        from email.utils import formataddr
-
-        return formataddr((self.to_name, self.to_email)) if self.to_name else self.to_email
+        return mailbox(self.to_name, self.to_email)

@@ -1,21 +1,23 @@
 """The outbox: record e-mails with the change that causes them, deliver later."""
 
 import logging
+import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portico.accounts.models import Organization
 from portico.core.errors import PorticoError
-from portico.mail.models import EmailStatus, OutboundEmail
+from portico.mail.models import EmailStatus, OutboundEmail, mailbox
 
 logger = logging.getLogger(__name__)
 
@@ -57,31 +59,34 @@ def email_queue(
     """
     context = {"organization": organization, "site_url": settings.SITE_URL, **context}
     subject, text, html = render_email(template=template, context=context, language=language)
-    email = OutboundEmail.objects.create(
-        organization=organization,
-        kind=kind,
-        to_email=to_email,
-        to_name=to_name,
-        from_email=_from_address(organization),
-        reply_to=reply_to or (organization.email if organization else ""),
-        language=language,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        message_id=_message_id(),
-        next_attempt_at=timezone.now(),
-    )
-    schedule_delivery()
+    # The row and its delivery task commit together even when the caller runs
+    # in autocommit mode; inside the caller's transaction this adds no savepoint.
+    with transaction.atomic(savepoint=False):
+        email = OutboundEmail.objects.create(
+            organization=organization,
+            kind=kind,
+            to_email=to_email,
+            to_name=to_name,
+            from_email=_from_address(organization),
+            reply_to=reply_to or (organization.email if organization else ""),
+            language=language,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            message_id=_message_id(),
+            next_attempt_at=timezone.now(),
+        )
+        schedule_delivery()
     return email
 
 
 def _from_address(organization: Organization | None) -> str:
-    from email.utils import formataddr, parseaddr
-
+    """The organisation's name on our sending address, stored readable (Django
+    encodes a non-ASCII name when sending)."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     if organization is None:
         return settings.DEFAULT_FROM_EMAIL
-    return formataddr((organization.name, address))
+    return mailbox(organization.name, address)
 
 
 def _delivery_marker() -> None:
@@ -112,28 +117,67 @@ class DeliveryReport:
     failed: int = 0
 
 
+@dataclass
+class _Claim:
+    """Rows one worker may send, and until when.
+
+    ``until`` doubles as the claim's identity: a row's ``claimed_until`` changes
+    whenever another worker takes it over, so every update this worker makes
+    after sending is filtered on it and cannot overwrite a newer claim.
+    """
+
+    emails: list[OutboundEmail]
+    until: datetime
+    # No message is started after this moment: sending must end well before
+    # the claim expires, or a second worker could take the row and send it too.
+    last_start: datetime
+
+
 def _due_filter(now: datetime) -> Q:
     return Q(status=EmailStatus.QUEUED, next_attempt_at__lte=now) | Q(
         status=EmailStatus.SENDING, claimed_until__lte=now
     )
 
 
-def _claim_batch(*, now: datetime, batch_size: int) -> list[OutboundEmail]:
+def _claim_batch(*, now: datetime, batch_size: int) -> _Claim:
     """Claim up to ``batch_size`` due rows for this worker.
 
-    On PostgreSQL ``SKIP LOCKED`` lets several workers claim disjoint batches;
-    SQLite has one writer at a time, so the transaction alone is enough.
+    On PostgreSQL ``SKIP LOCKED`` lets several workers claim disjoint batches
+    (READ COMMITTED re-checks the filter on a row committed meanwhile, so a row
+    another worker just claimed is not taken); SQLite has one writer at a time
+    (``transaction_mode=IMMEDIATE``), so the transaction alone is enough.
     """
+    claim_seconds = settings.OUTBOX_CLAIM_SECONDS
+    claim = _Claim(
+        emails=[],
+        until=now + timedelta(seconds=claim_seconds),
+        last_start=now + timedelta(seconds=claim_seconds / 2),
+    )
     with transaction.atomic():
         rows = OutboundEmail.objects.filter(_due_filter(now)).order_by("next_attempt_at", "id")
         rows = rows.select_for_update(skip_locked=True)
-        batch = list(rows[:batch_size])
-        if batch:
-            OutboundEmail.objects.filter(pk__in=[row.pk for row in batch]).update(
-                status=EmailStatus.SENDING,
-                claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+        claim.emails = list(rows[:batch_size])
+        if claim.emails:
+            OutboundEmail.objects.filter(pk__in=[row.pk for row in claim.emails]).update(
+                status=EmailStatus.SENDING, claimed_until=claim.until
             )
-    return batch
+    return claim
+
+
+def _still_claimed(email: OutboundEmail, claim: _Claim):
+    return OutboundEmail.objects.filter(
+        pk=email.pk, status=EmailStatus.SENDING, claimed_until=claim.until
+    )
+
+
+def _release(emails: list[OutboundEmail], claim: _Claim) -> None:
+    """Give unsent rows back, due at once, without counting an attempt."""
+    if emails:
+        OutboundEmail.objects.filter(
+            pk__in=[email.pk for email in emails],
+            status=EmailStatus.SENDING,
+            claimed_until=claim.until,
+        ).update(status=EmailStatus.QUEUED, claimed_until=None)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -157,21 +201,74 @@ def _build_message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
     return message
 
 
-def _record_failure(email: OutboundEmail, error: Exception, report: DeliveryReport) -> None:
+def _connection_lost(error: Exception) -> bool:
+    """Whether ``error`` leaves the SMTP session unusable for the next message.
+
+    A refused recipient or a rejected message leaves the session open; a
+    dropped connection, a timeout or a "421 closing" does not.
+    """
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPException):
+        return False
+    return isinstance(error, OSError)
+
+
+def _record_failure(
+    email: OutboundEmail, error: Exception, claim: _Claim, report: DeliveryReport
+) -> None:
     attempts = email.attempts + 1
     final = attempts >= settings.OUTBOX_MAX_ATTEMPTS
-    OutboundEmail.objects.filter(pk=email.pk).update(
+    updated = _still_claimed(email, claim).update(
         status=EmailStatus.FAILED if final else EmailStatus.QUEUED,
         attempts=attempts,
         last_error=f"{type(error).__name__}: {error}"[:2000],
         next_attempt_at=timezone.now() + retry_delay(attempts),
         claimed_until=None,
     )
+    logger.warning("E-mail %s to %s not delivered: %s", email.pk, email.to_email, error)
+    if not updated:  # another worker took the row over; its outcome stands
+        return
     if final:
         report.failed += 1
     else:
         report.retried += 1
-    logger.warning("E-mail %s to %s not delivered: %s", email.pk, email.to_email, error)
+
+
+def _record_sent(email: OutboundEmail) -> None:
+    # Not filtered on the claim: the server took the message, whoever owns the
+    # row now, and a row marked sent is never sent again.
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.SENT,
+        attempts=F("attempts") + 1,
+        sent_at=timezone.now(),
+        claimed_until=None,
+        last_error="",
+    )
+
+
+def _send_claimed(claim: _Claim, connection, report: DeliveryReport) -> None:
+    """Send a claimed batch over one open connection.
+
+    Rows left unsent (the claim is running out, or the connection broke) are
+    released for the next batch, which opens a fresh connection.
+    """
+    for position, email in enumerate(claim.emails):
+        if position and timezone.now() >= claim.last_start:
+            _release(claim.emails[position:], claim)
+            return
+        try:
+            _build_message(email, connection).send()
+        except Exception as error:
+            _record_failure(email, error, claim, report)
+            if _connection_lost(error):
+                _release(claim.emails[position + 1 :], claim)
+                return
+            continue
+        _record_sent(email)
+        report.sent += 1
 
 
 def outbox_deliver_due(*, batch_size: int | None = None, max_batches: int = 50) -> DeliveryReport:
@@ -183,31 +280,18 @@ def outbox_deliver_due(*, batch_size: int | None = None, max_batches: int = 50) 
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     report = DeliveryReport()
     for _batch_number in range(max_batches):
-        batch = _claim_batch(now=timezone.now(), batch_size=batch_size)
-        if not batch:
+        claim = _claim_batch(now=timezone.now(), batch_size=batch_size)
+        if not claim.emails:
             break
-        connection = get_connection(fail_silently=False)
         try:
+            connection = get_connection(fail_silently=False)
             connection.open()
-        except Exception as error:  # the server is down: every row backs off
-            for email in batch:
-                _record_failure(email, error, report)
+        except Exception as error:  # server down or misconfigured: every row backs off
+            for email in claim.emails:
+                _record_failure(email, error, claim, report)
             break
         try:
-            for email in batch:
-                try:
-                    _build_message(email, connection).send()
-                except Exception as error:
-                    _record_failure(email, error, report)
-                    continue
-                OutboundEmail.objects.filter(pk=email.pk).update(
-                    status=EmailStatus.SENT,
-                    attempts=email.attempts + 1,
-                    sent_at=timezone.now(),
-                    claimed_until=None,
-                    last_error="",
-                )
-                report.sent += 1
+            _send_claimed(claim, connection, report)
         finally:
             try:
                 connection.close()

@@ -15,11 +15,22 @@ def deliver_outbox() -> dict:
 
     Safe to run twice or concurrently: rows are claimed before sending.
     """
-    report = services.outbox_deliver_due()
+    try:
+        report = services.outbox_deliver_due()
+    except Exception:
+        # Whatever stopped this run (the database went away, a bug), the rows
+        # it leaves behind still need a later run; not at once, or a run that
+        # fails every time would spin.
+        _enqueue_follow_up(not_before=timezone.now() + services.retry_delay(1))
+        raise
+    _enqueue_follow_up()
+    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+
+def _enqueue_follow_up(*, not_before: datetime | None = None) -> None:
     next_due = services.outbox_next_due_at()
     if next_due is not None:
-        enqueue_delivery(when=next_due)
-    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+        enqueue_delivery(when=max(next_due, not_before) if not_before else next_due)
 
 
 def enqueue_delivery(*, when: datetime | None = None) -> None:

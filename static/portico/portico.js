@@ -43,10 +43,12 @@
       const template = formset.querySelector("template[data-empty-form]");
       const list = formset.querySelector("[data-formset-list]");
       const addButton = formset.querySelector("[data-formset-add]");
-      if (!total || !template || !addButton) return;
+      if (!total || !template || !addButton || addButton.dataset.ready) return;
+      addButton.dataset.ready = "1";
+      addButton.hidden = false;
       addButton.addEventListener("click", () => {
         const index = parseInt(total.value, 10);
-        const html = template.innerHTML.replace(/__prefix__/g, index);
+        const html = template.innerHTML.replace(/__prefix__/g, index).replace(/__number__/g, index + 1);
         list.insertAdjacentHTML("beforeend", html);
         total.value = index + 1;
         const first = list.lastElementChild.querySelector("input[type=text]");
@@ -64,7 +66,28 @@
     });
   }
 
-  function setup(root) { setupSelection(root); setupFormset(root); }
-  document.addEventListener("DOMContentLoaded", () => setup(document));
+  // Customer form: copy the billing address into the shipping address.
+  function setupAddressCopy(root) {
+    root.querySelectorAll("[data-copy-address]").forEach((button) => {
+      const [from, to] = button.dataset.copyAddress.split(":");
+      const form = button.closest("form");
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        form.querySelectorAll(`[name^="${from}_"]`).forEach((source) => {
+          const target = form.elements[to + source.name.slice(from.length)];
+          if (target) target.value = source.value;
+        });
+      });
+    });
+  }
+
+  function setup(root) { setupSelection(root); setupFormset(root); setupAddressCopy(root); }
+  // A form that came back with errors: start at the first field to correct.
+  function focusFirstError() {
+    const invalid = document.querySelector("form .is-invalid");
+    if (invalid) invalid.focus({ preventScroll: false });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { setup(document); focusFirstError(); });
   document.addEventListener("htmx:afterSettle", (event) => setup(event.detail.elt));
 })();

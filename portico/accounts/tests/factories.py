@@ -1,6 +1,10 @@
-import factory
+from datetime import timedelta
 
-from portico.accounts.models import Membership, Organization, Role, User
+import factory
+from django.utils import timezone
+
+from portico.accounts.models import Membership, Organization, Role, StaffInvitation, User
+from portico.accounts.services import hash_token
 
 TEST_PASSWORD = "correct-horse-battery"
 
@@ -37,3 +41,20 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
     role = Role.OWNER
+
+
+class StaffInvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation; the plain ``token`` (only its hash is stored) is a parameter."""
+
+    class Meta:
+        model = StaffInvitation
+
+    class Params:
+        token = factory.Sequence(lambda n: f"test-invitation-token-{n}")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Role.STAFF
+    invited_by = None
+    token_hash = factory.LazyAttribute(lambda o: hash_token(o.token))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))

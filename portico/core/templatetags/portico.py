@@ -33,6 +33,13 @@ def field_widget(field, css_class: str):
 
 
 @register.simple_tag
+def choice_widget(choice, css_class: str):
+    """Render one radio or checkbox of a multiple-choice field with a CSS class."""
+    choice.data["attrs"] = {**choice.data["attrs"], "class": css_class}
+    return choice.tag()
+
+
+@register.simple_tag
 def money(amount, currency: str):
     return format_money(amount, currency)
 

@@ -15,7 +15,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+1 555 {n:04d}")
     currency = "USD"
     search_text = factory.LazyAttribute(
-        lambda o: " ".join([o.display_name, o.company_name, o.email, o.phone]).lower()
+        lambda o: " ".join([o.display_name, o.company_name, o.email, o.phone]).casefold()
     )
 
 

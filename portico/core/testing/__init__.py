@@ -1,0 +1,1 @@
+"""Test utilities shared by every app: browser fixtures, a local SMTP server."""
