@@ -228,6 +228,11 @@ def database_description(database_url: str) -> str:
         return f"SQLite {cursor.fetchone()[0]}, {SQLITE_PATH.relative_to(BASE_DIR)}"
 
 
+def load_average() -> str:
+    """Other work on the machine skews timings; say how busy it was."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def print_table(measurements: list[Measurement]) -> None:
     header = (
         f"{'customers':>9}  {'page':<22} {'query string':<38} {'matches':>7} "
@@ -281,6 +286,7 @@ def main() -> int:
         client.force_login(membership.user)
         print(f"Database: {database_description(database_url)}")
         print(f"{arguments.requests} timed requests per page after {WARMUP_REQUESTS} warm-ups")
+        print(f"Load average at start: {load_average()} ({os.cpu_count()} CPUs)")
 
         measurements: list[Measurement] = []
         for size in arguments.sizes:
@@ -297,6 +303,7 @@ def main() -> int:
                 client, size=size, organization=organization, requests=arguments.requests
             )
 
+        print(f"Load average at end: {load_average()}")
         print()
         print_table(measurements)
         if arguments.explain:

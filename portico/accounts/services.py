@@ -187,9 +187,9 @@ def staff_invite(*, membership: Membership, email: str, role: str) -> StaffInvit
         context={
             "inviter": membership.user,
             "role": invitation.get_role_display(),
-            "accept_url": settings.SITE_URL + reverse("accounts:invitation", args=[token]),
             "expires_at": invitation.expires_at,
         },
+        secrets={"accept_url": settings.SITE_URL + reverse("accounts:invitation", args=[token])},
         language=organization.language,
     )
     return invitation
@@ -329,10 +329,10 @@ def password_reset_request(*, email: str) -> PasswordResetRequest:
             to_email=user.email,
             to_name=user.full_name,
             template="accounts/email/password_reset",
-            context={
-                "user": user,
+            context={"user": user},
+            secrets={
                 "reset_url": settings.SITE_URL
-                + reverse("accounts:password_reset_confirm", args=[uid, token]),
+                + reverse("accounts:password_reset_confirm", args=[uid, token])
             },
             language=user.language,
         )

@@ -62,6 +62,11 @@ class OutboundEmail(TimeStampedModel):
     # in the past means the worker died and the row is due again.
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # Values such as invitation links are stored here, not in the bodies: the
+    # bodies hold placeholders, filled in only when the message is sent, and
+    # the values are wiped once it is. Staff reading the outbox never see a
+    # working token, and a copy of the database holds none for sent mail.
+    secret_values = models.JSONField(default=dict, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
@@ -79,3 +84,36 @@ class OutboundEmail(TimeStampedModel):
     @property
     def recipient(self) -> str:
         return mailbox(self.to_name, self.to_email)
+
+    def with_secrets(self, text: str, *, escape_html: bool = False) -> str:
+        """``text`` with its secret placeholders filled in, for sending."""
+        from html import escape
+
+        for name, value in self.secret_values.items():
+            text = text.replace(secret_placeholder(name), escape(value) if escape_html else value)
+        return text
+
+    @property
+    def preview_text(self) -> str:
+        return hide_secrets(self.body_text)
+
+    @property
+    def preview_html(self) -> str:
+        return hide_secrets(self.body_html)
+
+
+SECRET_PREFIX = "PORTICO-SECRET-"
+
+
+def secret_placeholder(name: str) -> str:
+    return f"{SECRET_PREFIX}{name}-{SECRET_PREFIX[:-1]}"
+
+
+def hide_secrets(text: str) -> str:
+    """Stored bodies keep placeholders; staff see that a private link was there."""
+    import re
+
+    from django.utils.translation import gettext
+
+    pattern = re.escape(SECRET_PREFIX) + r"[a-z_]+-" + re.escape(SECRET_PREFIX[:-1])
+    return re.sub(pattern, gettext("[private link, sent only to the recipient]"), text)

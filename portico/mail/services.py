@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from portico.accounts.models import Organization
 from portico.core.errors import PorticoError
-from portico.mail.models import EmailStatus, OutboundEmail, mailbox
+from portico.mail.models import EmailStatus, OutboundEmail, mailbox, secret_placeholder
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +51,23 @@ def email_queue(
     context: dict,
     language: str,
     reply_to: str = "",
+    secrets: dict[str, str] | None = None,
 ) -> OutboundEmail:
     """Write an e-mail to the outbox; the worker delivers it after commit.
 
     Call inside the transaction of the change that causes the e-mail: if the
-    change rolls back, so does the e-mail.
+    change rolls back, so does the e-mail. ``secrets`` (say, an invitation
+    link) reach the template as placeholders: the stored bodies never hold
+    them, and they are filled in only when the message is sent.
     """
-    context = {"organization": organization, "site_url": settings.SITE_URL, **context}
+    secrets = secrets or {}
+    placeholders = {name: secret_placeholder(name) for name in secrets}
+    context = {
+        "organization": organization,
+        "site_url": settings.SITE_URL,
+        **context,
+        **placeholders,
+    }
     subject, text, html = render_email(template=template, context=context, language=language)
     # The row and its delivery task commit together even when the caller runs
     # in autocommit mode; inside the caller's transaction this adds no savepoint.
@@ -75,6 +85,7 @@ def email_queue(
             body_html=html,
             message_id=_message_id(),
             next_attempt_at=timezone.now(),
+            secret_values=secrets,
         )
         schedule_delivery()
     return email
@@ -188,8 +199,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _build_message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
+        subject=email.with_secrets(email.subject),
+        body=email.with_secrets(email.body_text),
         from_email=email.from_email,
         to=[email.recipient],
         reply_to=[email.reply_to] if email.reply_to else None,
@@ -197,7 +208,9 @@ def _build_message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
         connection=connection,
     )
     if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+        message.attach_alternative(
+            email.with_secrets(email.body_html, escape_html=True), "text/html"
+        )
     return message
 
 
@@ -246,6 +259,7 @@ def _record_sent(email: OutboundEmail) -> None:
         sent_at=timezone.now(),
         claimed_until=None,
         last_error="",
+        secret_values={},
     )
 
 

@@ -40,7 +40,7 @@ def outbox_detail(request, email_id: int):
 def outbox_html(request, email_id: int):
     """The HTML body alone, shown in a sandboxed iframe on the detail page."""
     email = _get_email(request, email_id)
-    response = HttpResponse(email.body_html or "", content_type="text/html; charset=utf-8")
+    response = HttpResponse(email.preview_html, content_type="text/html; charset=utf-8")
     # The body is our own rendered template, but treat it as untrusted anyway.
     response["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
