@@ -196,10 +196,16 @@ def staff_invite(*, membership: Membership, email: str, role: str) -> StaffInvit
 
 
 def staff_invitation_revoke(*, membership: Membership, invitation_id: int) -> None:
+    """Withdraw a pending invitation; DoesNotExist for any other (→ 404)."""
     _require_team_manager(membership)
-    StaffInvitation.objects.filter(
-        organization=membership.organization, pk=invitation_id, accepted_at=None
+    withdrawn = StaffInvitation.objects.filter(
+        organization=membership.organization,
+        pk=invitation_id,
+        accepted_at=None,
+        revoked_at=None,
     ).update(revoked_at=timezone.now())
+    if not withdrawn:
+        raise StaffInvitation.DoesNotExist
 
 
 def staff_invitation_get(*, token: str) -> StaffInvitation:
@@ -264,6 +270,8 @@ def staff_invitation_accept(
 @transaction.atomic
 def membership_change_role(*, membership: Membership, target_id: int, role: str) -> Membership:
     _require_team_manager(membership)
+    if role not in Role.values:
+        raise AccountError(_("Choose a role."), field="role")
     _lock_team(membership.organization_id)
     target = Membership.objects.select_for_update().get(
         organization=membership.organization, pk=target_id

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +19,7 @@ from portico.accounts.forms import (
     SignUpForm,
     StaffInviteForm,
 )
-from portico.accounts.models import Membership, User
+from portico.accounts.models import Membership, StaffInvitation, User
 from portico.core.errors import PorticoError
 
 
@@ -40,7 +40,7 @@ def sign_in(request):
     if request.user.is_authenticated and request.method == "GET":
         return redirect("core:home")
     form = SignInForm(request.POST or None)
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         address = _client_address(request)
@@ -48,7 +48,7 @@ def sign_in(request):
             services.login_check_throttle(email=email, client_address=address)
         except services.LoginThrottledError as error:
             form.add_error(None, error.message)
-            status = 429
+            status, retry_after = 429, error.retry_after_seconds
         else:
             user = authenticate(request, email=email, password=form.cleaned_data["password"])
             if user is None:
@@ -58,12 +58,15 @@ def sign_in(request):
                 services.login_record_success(email=email)
                 login(request, user)
                 return redirect(_safe_next(request, "/app/"))
-    return render(
+    response = render(
         request,
         "accounts/sign_in.html",
         {"form": form, "next": request.GET.get("next", "")},
         status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_POST
@@ -144,13 +147,24 @@ def invitation(request, token: str):
             request.POST or None, existing_account=existing, email=staff_invitation.email
         )
         if request.method == "POST" and form.is_valid():
+            # Joining with an existing account checks its password: throttle
+            # it like the sign-in form, or the page would allow guessing.
+            address = _client_address(request)
             try:
+                if existing:
+                    services.login_check_throttle(
+                        email=staff_invitation.email, client_address=address
+                    )
                 membership = services.staff_invitation_accept(
                     token=token,
                     full_name=form.cleaned_data.get("full_name", ""),
                     password=form.cleaned_data["password"],
                 )
             except services.AccountError as error:
+                if existing and error.field == "password":
+                    services.login_record_failure(
+                        email=staff_invitation.email, client_address=address
+                    )
                 form.add_error(error.field, error.message)
             else:
                 login(request, membership.user, backend="portico.accounts.backends.EmailBackend")
@@ -246,6 +260,8 @@ def team_invitation_revoke(request, invitation_id: int):
     try:
         services.staff_invitation_revoke(membership=request.membership, invitation_id=invitation_id)
         messages.success(request, _("Invitation withdrawn."))
+    except StaffInvitation.DoesNotExist as error:
+        raise Http404 from error
     except PorticoError as error:
         messages.error(request, error.message)
     return redirect("accounts:team")

@@ -19,6 +19,7 @@ from portico.accounts.models import (
     User,
 )
 from portico.accounts.tests.factories import (
+    TEST_PASSWORD,
     MembershipFactory,
     OrganizationFactory,
     StaffInvitationFactory,
@@ -722,3 +723,41 @@ def test_switching_to_an_organisation_one_is_not_in_is_refused(staff_client, org
     # then
     assert response.status_code == 404
     assert SESSION_ORGANIZATION_KEY not in staff_client.session
+
+
+def test_throttled_sign_in_says_when_to_retry(client, membership, settings):
+    settings.LOGIN_FAILURES_BEFORE_DELAY = 1
+    client.post(SIGN_IN, {"email": membership.user.email, "password": "wrong"})
+
+    response = client.post(SIGN_IN, {"email": membership.user.email, "password": "wrong"})
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_guessing_a_password_on_the_invitation_page_is_throttled(client, membership, settings):
+    # given: an invitation for someone who already has an account elsewhere
+    settings.LOGIN_FAILURES_BEFORE_DELAY = 2
+    existing = UserFactory(email="taken@example.com")
+    StaffInvitationFactory(
+        organization=membership.organization, email=existing.email, token="join-token"
+    )
+    url = reverse("accounts:invitation", args=["join-token"])
+
+    # when: wrong passwords are tried
+    for _attempt in range(2):
+        response = client.post(url, {"password": "guess-one-two"})
+        assert response.status_code == 200
+
+    # then: even the right password must wait
+    response = client.post(url, {"password": TEST_PASSWORD})
+    assert "Too many failed sign-in attempts" in response.text
+    assert not existing.memberships.exists()
+
+
+def test_withdrawing_another_organisations_invitation_is_404(staff_client):
+    elsewhere = StaffInvitationFactory(token="other-token")
+
+    response = staff_client.post(reverse("accounts:team_invitation_revoke", args=[elsewhere.pk]))
+
+    assert response.status_code == 404
