@@ -21,7 +21,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SQLITE_PATH = BASE_DIR / "var" / "bench" / "customer_list.sqlite3"
@@ -61,38 +61,40 @@ def is_postgres(url: str) -> bool:
     return url.split("://", 1)[0] in {"postgres", "postgresql", "pgsql"}
 
 
-def bench_database_url(url: str) -> str:
-    """The URL of a fresh, empty database for this run."""
-    if not is_postgres(url):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{SQLITE_PATH}"
+def remove_sqlite_file() -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+
+
+def recreate_postgres_database(url: str, *, create: bool) -> str:
+    """Drop the bench database on the server ``url`` names (and create it afresh)."""
     import psycopg
 
     parts = urlsplit(url)
-    # Administer from the database named in the URL (or "postgres" if that is ours).
-    admin_database = "postgres" if parts.path.strip("/") == POSTGRES_DATABASE else parts.path
+    # Connect to the database the URL names (or to "postgres" if that is ours).
+    admin_path = "/postgres" if parts.path.strip("/") == POSTGRES_DATABASE else parts.path
     with psycopg.connect(
-        urlunsplit(parts._replace(path=admin_database, query="")), autocommit=True
+        urlunsplit(parts._replace(path=admin_path, query="")), autocommit=True
     ) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
+        if create:
+            admin.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
     return urlunsplit(parts._replace(path=f"/{POSTGRES_DATABASE}"))
 
 
-def drop_bench_database(url: str) -> None:
-    if not is_postgres(url):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
+def bench_database_url(url: str) -> str:
+    """The URL of a fresh, empty database for this run."""
+    if is_postgres(url):
+        return recreate_postgres_database(url, create=True)
+    remove_sqlite_file()
+    return f"sqlite:///{SQLITE_PATH}"
 
-    parts = urlsplit(url)
-    admin_database = "postgres" if parts.path.strip("/") == POSTGRES_DATABASE else parts.path
-    with psycopg.connect(
-        urlunsplit(parts._replace(path=admin_database, query="")), autocommit=True
-    ) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
+
+def drop_bench_database(url: str) -> None:
+    if is_postgres(url):
+        recreate_postgres_database(url, create=False)
+    else:
+        remove_sqlite_file()
 
 
 def setup_django(database_url: str) -> None:
@@ -136,7 +138,7 @@ def page_variants(organization) -> list[tuple[str, str, object]]:
 
     active = Customer.objects.filter(organization=organization, is_active=True).count()
     deep_page = max(1, math.ceil(active / PAGE_SIZE) // 2)
-    newest_email = (
+    one_email = (
         Customer.objects.filter(organization=organization, is_active=True)
         .order_by("-id")
         .values_list("email", flat=True)
@@ -145,7 +147,7 @@ def page_variants(organization) -> list[tuple[str, str, object]]:
     return [
         ("first page", "", CustomerFilters()),
         ("search, many matches", f"q={COMMON_SEARCH}", CustomerFilters(q=COMMON_SEARCH)),
-        ("search, one e-mail", f"q={newest_email}", CustomerFilters(q=newest_email)),
+        ("search, one e-mail", urlencode({"q": one_email}), CustomerFilters(q=one_email)),
         ("middle page", f"page={deep_page}", CustomerFilters()),
         ("newest first", "sort=-created", CustomerFilters(sort="-created")),
         ("by company", "sort=company", CustomerFilters(sort="company")),
@@ -241,7 +243,7 @@ def print_table(measurements: list[Measurement]) -> None:
     print(header)
     print("-" * len(header))
     for m in measurements:
-        query = m.url.partition("?")[2] or "-"
+        query = unquote(m.url.partition("?")[2]) or "-"
         print(
             f"{m.size:>9,}  {m.variant:<22} {query[:38]:<38} {m.matches:>7,} "
             f"{m.median_ms:>9.1f} {m.p95_ms:>7.1f} {m.queries:>7}"

@@ -431,15 +431,22 @@ def _address(rng: random.Random, market: Market, city: str) -> dict[str, str]:
 
 
 class CustomerGenerator:
-    """Builds unsaved customers with contact persons; deterministic for a seed."""
+    """Builds ``count`` unsaved customers with contact persons; deterministic for a seed.
 
-    def __init__(self, *, organization: Organization, seed: str, now: datetime):
+    Their ``created_at`` spread over the last three years in the order they are
+    made, as in a real database where ids and creation dates rise together.
+    """
+
+    def __init__(self, *, organization: Organization, seed: str, now: datetime, count: int):
         self.organization = organization
         self.rng = random.Random(seed)
         self.now = now
+        self.count = count
+        self.made = 0
 
     def customer(self, contacts_per_customer: int) -> tuple[Customer, list[ContactPerson]]:
         rng = self.rng
+        self.made += 1
         market = rng.choices(MARKETS, MARKET_WEIGHTS)[0]
         people = [_person(rng, market) for _ in range(contacts_per_customer)]
         individual = rng.random() < 0.25
@@ -458,7 +465,7 @@ class CustomerGenerator:
             display_name = short_name if rng.random() < 0.3 else company_name
             email = f"{rng.choice(MAILBOXES)}@{domain}"
             website = f"https://www.{domain}/" if rng.random() < 0.4 else ""
-        created_at = self.now - HISTORY * rng.random()
+        created_at = self.now - HISTORY * (1 - (self.made - rng.random()) / self.count)
         city = rng.choice(market.cities)
         billing = _address(rng, market, city)
         roll = rng.random()
@@ -551,6 +558,7 @@ def customers_generate(
         # Growing an organisation in steps still gives new names at each step.
         seed=f"{seed or random.random()}:{organization.pk}:{start}",
         now=timezone.now(),
+        count=count,
     )
     contact_count = 0
     with _timestamps_as_given(Customer, ContactPerson):
