@@ -37,21 +37,14 @@ def customer_list(request):
         "has_customers": bool(page.object_list)
         or selectors.customer_exists(organization=request.organization),
         "filters": filters,
-        "filter_query": filters.as_query(),
         "currency_choices": currency_choices(),
         "language_choices": settings.LANGUAGES,
         "type_choices": CustomerType.choices,
-        "sort_options": [
-            ("name", _("Name")),
-            ("company", _("Company")),
-            ("email", _("E-mail")),
-            ("-created", _("Newest")),
-        ],
     }
     if request.htmx and request.htmx.target == "customer-results":
         response = render(request, "customers/partials/_customer_results.html", context)
         # The address bar shows only the filters that differ from the defaults.
-        query = context["filter_query"]
+        query = filters.as_query()
         return push_url(response, reverse("customers:list") + (f"?{query}" if query else ""))
     return render(request, "customers/customer_list.html", context)
 
