@@ -4,6 +4,13 @@ urlpatterns = [
     path("", include("portico.core.urls")),
     path("", include("portico.accounts.urls")),
     path("app/customers/", include("portico.customers.urls")),
+    path("app/", include("portico.catalog.urls")),  # items/, taxes/, settings/numbering/
+    path("app/quotes/", include("portico.sales.urls.quotes")),
+    path("app/sales-orders/", include("portico.sales.urls.orders")),
+    path("app/invoices/", include("portico.sales.urls.invoices")),
+    path("app/credit-notes/", include("portico.sales.urls.credit_notes")),
+    path("app/payments/", include("portico.payments.urls")),
+    path("app/projects/", include("portico.projects.urls")),
     path("app/settings/emails/", include("portico.mail.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -78,6 +78,8 @@ class Organization(TimeStampedModel):
     email = models.EmailField(_("e-mail address"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.TextField(_("address"), blank=True)
+    # The default for each new invoice's "Allow partial payments".
+    allow_partial_payments = models.BooleanField(_("allow partial payments"), default=True)
 
     class Meta:
         verbose_name = _("organisation")

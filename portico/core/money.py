@@ -35,3 +35,25 @@ def currency_choices() -> list[tuple[str, str]]:
 
     locale = babel_locale()
     return [(code, f"{code} – {get_currency_name(code, locale=locale)}") for code in CURRENCY_CODES]
+
+
+def format_number(value: Decimal, language_code: str | None = None) -> str:
+    """A plain number in the reader's locale, trailing zeros dropped."""
+    from babel.numbers import format_decimal
+
+    normalized = Decimal(value).normalize()
+    digits = max(-normalized.as_tuple().exponent, 0)
+    return format_decimal(
+        normalized,
+        format=f"#,##0.{'#' * digits}" if digits else "#,##0",
+        locale=babel_locale(language_code),
+    )
+
+
+def format_percent(value: Decimal, language_code: str | None = None) -> str:
+    from babel.numbers import format_percent as babel_percent
+
+    # The locale's own pattern ("7,5 %" in German), keeping every digit given.
+    return babel_percent(
+        Decimal(value) / 100, locale=babel_locale(language_code), decimal_quantization=False
+    )

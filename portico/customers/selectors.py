@@ -108,3 +108,18 @@ def customer_detail(*, organization: Organization, customer_id: int) -> Customer
 def customer_exists(*, organization: Organization) -> bool:
     """Whether the organisation has any customer at all (active or not)."""
     return Customer.objects.filter(organization=organization).exists()
+
+
+LOOKUP_LIMIT = 20
+
+
+def customer_lookup(*, organization: Organization, query: str) -> list[Customer]:
+    """Up to 20 active customers matching ``query``, for pickers on document forms."""
+    customers = Customer.objects.filter(organization=organization, is_active=True)
+    if query.strip():
+        customers = customers.filter(search_text__contains=query.strip().casefold())
+    return list(
+        customers.order_by("display_name", "id").only("id", "display_name", "currency")[
+            :LOOKUP_LIMIT
+        ]
+    )

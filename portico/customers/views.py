@@ -14,7 +14,7 @@ from portico.accounts.decorators import staff_view
 from portico.core.money import currency_choices
 from portico.customers import selectors, services
 from portico.customers.forms import CustomerForm, contact_formset
-from portico.customers.models import Customer, CustomerType
+from portico.customers.models import ContactPerson, Customer, CustomerType
 
 PAGE_SIZE = 50
 
@@ -157,3 +157,33 @@ def customer_delete(request, customer_id: int):
         return redirect("customers:detail", customer_id=customer.pk)
     messages.success(request, _("Customer %(name)s deleted.") % {"name": customer.display_name})
     return redirect("customers:list")
+
+
+@staff_view
+def customer_lookup(request):
+    """``<option>``s of customers matching the picker's search box (htmx)."""
+    query = request.GET.get("customer_search", "")[:100]
+    customers = selectors.customer_lookup(organization=request.organization, query=query)
+    return render(
+        request,
+        "customers/partials/_customer_options.html",
+        {"customers": customers, "query": query},
+    )
+
+
+@staff_view
+def customer_contact_choices(request):
+    """The "Send to" checkboxes for the customer chosen on a document form (htmx)."""
+    customer_id = request.GET.get("customer", "")
+    contacts = []
+    if customer_id.isdigit():
+        contacts = list(
+            ContactPerson.objects.filter(
+                organization=request.organization, customer_id=int(customer_id)
+            )
+        )
+    return render(
+        request,
+        "customers/partials/_contact_choices.html",
+        {"contacts": contacts, "field_name": request.GET.get("field", "contacts")[:40]},
+    )

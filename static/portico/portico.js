@@ -57,7 +57,7 @@
       formset.addEventListener("change", (event) => {
         const target = event.target;
         if (target.name && target.name.endsWith("-DELETE")) {
-          target.closest(".contact-row").classList.toggle("marked-for-removal", target.checked);
+          target.closest("[data-formset-row], .contact-row").classList.toggle("marked-for-removal", target.checked);
         }
         if (target.name && target.name.endsWith("-is_primary") && target.checked) {
           formset.querySelectorAll("input[name$='-is_primary']").forEach((other) => { if (other !== target) other.checked = false; });
@@ -81,7 +81,58 @@
     });
   }
 
-  function setup(root) { setupSelection(root); setupFormset(root); setupAddressCopy(root); }
+  // Document lines: choosing an item fills its description, unit, rate and
+  // tax; every change recomputes the totals shown under the lines. The
+  // server recomputes them on save (portico.sales.totals), rounding alike.
+  function setupLines(root) {
+    root.querySelectorAll("[data-lines]").forEach((lines) => {
+      if (lines.dataset.ready) return;
+      lines.dataset.ready = "1";
+      const digits = parseInt(lines.dataset.currencyDigits || "2", 10);
+      const locale = document.documentElement.lang || "en";
+      const round = (value) => { const f = Math.pow(10, digits); return Math.round((value + Number.EPSILON) * f) / f; };
+      const number = (value) => { const n = parseFloat(String(value || "").replace(",", ".")); return Number.isFinite(n) ? n : 0; };
+      const format = (value) => value.toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+      function field(row, name) { return row.querySelector(`[name$="-${name}"]`); }
+      function recompute() {
+        let subtotal = 0, discount = 0, tax = 0;
+        lines.querySelectorAll("[data-formset-row]").forEach((row) => {
+          const remove = field(row, "DELETE");
+          const amountCell = row.querySelector("[data-line-amount]");
+          if (remove && remove.checked) { if (amountCell) amountCell.textContent = ""; return; }
+          const gross = round(number(field(row, "quantity").value) * number(field(row, "rate").value));
+          const lineDiscount = round(gross * number(field(row, "discount_percent").value) / 100);
+          const taxSelect = field(row, "tax");
+          const taxOption = taxSelect && taxSelect.selectedOptions[0];
+          const taxRate = taxOption && taxOption.dataset.rate ? number(taxOption.dataset.rate) : 0;
+          const lineTax = round((gross - lineDiscount) * taxRate / 100);
+          subtotal += gross; discount += lineDiscount; tax += lineTax;
+          if (amountCell) amountCell.textContent = format(gross - lineDiscount);
+        });
+        const put = (name, value) => { const cell = lines.querySelector(`[data-total="${name}"]`); if (cell) cell.textContent = format(value); };
+        put("subtotal", subtotal); put("discount", discount); put("tax", tax); put("total", subtotal - discount + tax);
+      }
+      lines.addEventListener("change", (event) => {
+        const target = event.target;
+        if (target.name && target.name.endsWith("-item")) {
+          const option = target.selectedOptions[0];
+          const row = target.closest("[data-formset-row]");
+          if (option && option.dataset.rate !== undefined) {
+            field(row, "rate").value = option.dataset.rate;
+            field(row, "unit").value = option.dataset.unit || "";
+            if (!field(row, "description").value) field(row, "description").value = option.dataset.description || option.textContent.trim();
+            if (field(row, "tax")) field(row, "tax").value = option.dataset.tax || "";
+          }
+        }
+        recompute();
+      });
+      lines.addEventListener("input", recompute);
+      new MutationObserver(recompute).observe(lines, { childList: true, subtree: true });
+      recompute();
+    });
+  }
+
+  function setup(root) { setupSelection(root); setupFormset(root); setupAddressCopy(root); setupLines(root); }
   // A form that came back with errors: start at the first field to correct.
   function focusFirstError() {
     const invalid = document.querySelector("form .is-invalid");

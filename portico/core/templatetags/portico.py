@@ -55,3 +55,19 @@ def query_with(context, **changes) -> str:
             query[name] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag
+def quantity(value) -> str:
+    """A quantity in the reader's locale, without trailing zeros: 1.5, 2, 0.25."""
+    from portico.core.money import format_number
+
+    return format_number(value)
+
+
+@register.simple_tag
+def percent(value) -> str:
+    """A percentage in the reader's locale: 7.5 → "7.5%" (en), "7,5 %" (de)."""
+    from portico.core.money import format_percent
+
+    return format_percent(value)

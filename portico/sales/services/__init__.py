@@ -1,0 +1,1 @@
+"""Sales services, one module per document type; shared pieces in ``common``."""
