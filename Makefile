@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
 LOCALES := de en en_GB es fr it ja nl pt pt_BR sv zh_Hans
 
-.PHONY: setup run test test-postgres lint format messages check-deploy bench clean
+.PHONY: setup fonts run test test-postgres lint format messages check-deploy bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Portico needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -16,7 +16,30 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) fonts
+
+# WeasyPrint (PDFs) needs Pango; PDFs show Japanese and Chinese text only
+# with a CJK font (Noto Sans CJK). Both come from the system's packages.
+fonts:
+	@if ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0"; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Pango for WeasyPrint (PDFs)"; \
+		apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+			|| { apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0; }; \
+	else \
+		echo "Note: Pango is missing; PDFs cannot be made. Install libpango-1.0-0 and libpangoft2-1.0-0."; \
+	fi
+	@if fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing fonts-noto-cjk so PDFs can show Japanese and Chinese text"; \
+		apt-get install -y --no-install-recommends fonts-noto-cjk \
+			|| { apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk; }; \
+	else \
+		echo "Note: no Noto Sans CJK font found; PDFs will not show Japanese or Chinese text."; \
+		echo "      Install it as root with: apt-get install fonts-noto-cjk (macOS: brew install --cask font-noto-sans-cjk)"; \
+	fi
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput

@@ -4,7 +4,7 @@ urlpatterns = [
     path("", include("portico.core.urls")),
     path("", include("portico.accounts.urls")),
     path("app/customers/", include("portico.customers.urls")),
-    path("app/", include("portico.catalog.urls")),  # items/, taxes/, settings/numbering/
+    path("app/", include("portico.catalog.urls")),  # items/, settings/taxes/, settings/numbering/
     path("app/quotes/", include("portico.sales.urls.quotes")),
     path("app/sales-orders/", include("portico.sales.urls.orders")),
     path("app/invoices/", include("portico.sales.urls.invoices")),

@@ -104,6 +104,14 @@ class OrganizationProfileForm(forms.Form):
     base_currency = forms.ChoiceField(label=_("Base currency"))
     time_zone = forms.ChoiceField(label=_("Time zone"))
     language = forms.ChoiceField(label=_("Language"))
+    allow_partial_payments = forms.BooleanField(
+        label=_("Allow partial payments"),
+        required=False,
+        help_text=_(
+            "The default for new invoices: whether a customer may pay less than the "
+            "balance due. Each invoice can change it."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         from django.conf import settings

@@ -355,6 +355,7 @@ ORGANIZATION_PROFILE_FIELDS = (
     "base_currency",
     "time_zone",
     "language",
+    "allow_partial_payments",
 )
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portico.customers import views
+from portico.payments import views as payment_views
 
 app_name = "customers"
 
@@ -14,4 +15,10 @@ urlpatterns = [
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/active/", views.customer_set_active, name="set_active"),
     path("<int:customer_id>/delete/", views.customer_delete, name="delete"),
+    path("<int:customer_id>/statement/", payment_views.customer_statement, name="statement"),
+    path(
+        "<int:customer_id>/statement/pdf/",
+        payment_views.customer_statement_pdf,
+        name="statement_pdf",
+    ),
 ]

@@ -170,10 +170,13 @@ class BaseLineFormSet(forms.BaseFormSet):
         return form
 
     def kept_forms(self) -> list[LineForm]:
+        # A document's existing lines are kept even when unchanged; a blank
+        # extra row is left out.
         return [
             form
-            for form in self.forms
-            if form.has_changed() and not (self.can_delete and self._should_delete_form(form))
+            for index, form in enumerate(self.forms)
+            if (index < self.initial_form_count() or form.has_changed())
+            and not (self.can_delete and self._should_delete_form(form))
         ]
 
     def clean(self):
@@ -191,6 +194,12 @@ LineFormSet = forms.formset_factory(
 )
 
 
+def _plain(value: Decimal) -> Decimal:
+    """1200.0000 → 1200, not 1.2E+3 as ``normalize()`` alone gives: number
+    inputs show it as typed."""
+    return Decimal(format(value.normalize(), "f"))
+
+
 def line_formset(data=None, *, organization: Organization, document=None) -> BaseLineFormSet:
     """The lines of ``document`` (or one blank line for a new document)."""
     initial = []
@@ -199,10 +208,10 @@ def line_formset(data=None, *, organization: Organization, document=None) -> Bas
             {
                 "item": line.item_id,
                 "description": line.description,
-                "quantity": line.quantity.normalize(),
+                "quantity": _plain(line.quantity),
                 "unit": line.unit,
-                "rate": line.rate.normalize(),
-                "discount_percent": line.discount_percent.normalize(),
+                "rate": _plain(line.rate),
+                "discount_percent": _plain(line.discount_percent),
                 "tax": line.tax_id,
             }
             for line in document.lines.all()
@@ -221,7 +230,11 @@ class DocumentForm(forms.Form):
     customer = forms.ModelChoiceField(
         label=_("Customer"), queryset=Customer.objects.none(), widget=CustomerPickerWidget
     )
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("Date"),
+        # An <input type="date"> takes ISO dates only, in every language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
     contacts = forms.ModelMultipleChoiceField(
         label=_("Send to"),

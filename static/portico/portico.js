@@ -94,12 +94,15 @@
       const number = (value) => { const n = parseFloat(String(value || "").replace(",", ".")); return Number.isFinite(n) ? n : 0; };
       const format = (value) => value.toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
       function field(row, name) { return row.querySelector(`[name$="-${name}"]`); }
+      // Writes only what changed: the MutationObserver below watches this
+      // subtree, and rewriting equal text would wake it again, forever.
+      function show(cell, text) { if (cell && cell.textContent !== text) cell.textContent = text; }
       function recompute() {
         let subtotal = 0, discount = 0, tax = 0;
         lines.querySelectorAll("[data-formset-row]").forEach((row) => {
           const remove = field(row, "DELETE");
           const amountCell = row.querySelector("[data-line-amount]");
-          if (remove && remove.checked) { if (amountCell) amountCell.textContent = ""; return; }
+          if (remove && remove.checked) { show(amountCell, ""); return; }
           const gross = round(number(field(row, "quantity").value) * number(field(row, "rate").value));
           const lineDiscount = round(gross * number(field(row, "discount_percent").value) / 100);
           const taxSelect = field(row, "tax");
@@ -107,9 +110,9 @@
           const taxRate = taxOption && taxOption.dataset.rate ? number(taxOption.dataset.rate) : 0;
           const lineTax = round((gross - lineDiscount) * taxRate / 100);
           subtotal += gross; discount += lineDiscount; tax += lineTax;
-          if (amountCell) amountCell.textContent = format(gross - lineDiscount);
+          show(amountCell, format(gross - lineDiscount));
         });
-        const put = (name, value) => { const cell = lines.querySelector(`[data-total="${name}"]`); if (cell) cell.textContent = format(value); };
+        const put = (name, value) => show(lines.querySelector(`[data-total="${name}"]`), format(value));
         put("subtotal", subtotal); put("discount", discount); put("tax", tax); put("total", subtotal - discount + tax);
       }
       lines.addEventListener("change", (event) => {

@@ -49,3 +49,27 @@ def test_staff_role_cannot_change_the_profile(client, organization):
     assert "Only an owner or an admin" in response.content.decode()
     organization.refresh_from_db()
     assert organization.name != "Northwind Trading"
+
+
+def test_owner_sets_the_allow_partial_payments_default(staff_client, organization):
+    # given: partial payments allowed (the default)
+    assert organization.allow_partial_payments
+
+    # when the box is left unticked
+    staff_client.post("/app/settings/organisation/", _profile())
+
+    # then new invoices will not allow partial payments
+    organization.refresh_from_db()
+    assert not organization.allow_partial_payments
+
+    # and ticking it again allows them
+    staff_client.post("/app/settings/organisation/", _profile(allow_partial_payments="on"))
+    organization.refresh_from_db()
+    assert organization.allow_partial_payments
+
+
+def test_the_profile_form_shows_the_partial_payments_default(staff_client, organization):
+    response = staff_client.get("/app/settings/organisation/")
+
+    assert response.context["form"].initial["allow_partial_payments"] is True
+    assert "Allow partial payments" in response.content.decode()
