@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from portico.accounts.models import Membership, Organization, Role, User
+from portico.core.demo_sales import seed_sales
 from portico.customers.services import ContactData, customer_create
 
 DEMO_PASSWORD = "portico-demo"
@@ -393,3 +394,4 @@ class Command(BaseCommand):
                     for position, (first, last, email, designation) in enumerate(contacts)
                 ],
             )
+        seed_sales(organization=organization, owner=owner, colleague=colleague)
