@@ -84,7 +84,9 @@ class TaxSelect(forms.Select):
 class LineForm(forms.Form):
     item = forms.TypedChoiceField(label=_("Item"), coerce=int, required=False, empty_value=None)
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 1})
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1, "placeholder": _("Description")}),
     )
     quantity = forms.DecimalField(
         label=_("Quantity"),
@@ -95,7 +97,12 @@ class LineForm(forms.Form):
             MinValueValidator(Decimal("0.0001"), _("The quantity must be more than zero."))
         ],
     )
-    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    unit = forms.CharField(
+        label=_("Unit"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Unit")}),
+    )
     rate = forms.DecimalField(
         label=_("Rate"),
         max_digits=18,
@@ -277,6 +284,14 @@ class DocumentForm(forms.Form):
             )
             for contact in self.contact_choices
         ]
+
+    # Names of a document type's own header fields (expiry date, due date …),
+    # shown beside date and reference by sales/partials/_document_header_fields.html.
+    extra_header_field_names: tuple[str, ...] = ()
+
+    @property
+    def extra_header_fields(self):
+        return [self[name] for name in self.extra_header_field_names]
 
     def clean_contacts(self):
         contacts = self.cleaned_data["contacts"]

@@ -11,6 +11,8 @@ from portico.sales.services.invoices import InvoiceData
 
 
 class InvoiceForm(DocumentForm):
+    extra_header_field_names = ("payment_terms", "due_date", "allow_partial_payments")
+
     payment_terms = forms.TypedChoiceField(
         label=_("Payment terms"),
         coerce=int,

@@ -11,6 +11,8 @@ from portico.sales.services.orders import SalesOrderData
 
 
 class SalesOrderForm(DocumentForm):
+    extra_header_field_names = ("expected_shipment_date",)
+
     expected_shipment_date = forms.DateField(
         label=_("Expected shipment date"),
         required=False,

@@ -7,6 +7,8 @@ from portico.sales.forms import DocumentForm
 
 
 class QuoteForm(DocumentForm):
+    extra_header_field_names = ("expiry_date",)
+
     expiry_date = forms.DateField(
         label=_("Expiry date"),
         required=False,
