@@ -1,6 +1,7 @@
 """Template helpers: Bootstrap form widgets, money and query strings."""
 
 from django import forms, template
+from django.utils.translation import gettext as _
 
 from portico.core.money import format_money
 
@@ -23,12 +24,18 @@ def is_select(field) -> bool:
 
 
 @register.simple_tag
-def field_widget(field, css_class: str):
-    """Render a bound field's widget with Bootstrap classes and error state."""
+def field_widget(field, css_class: str, row_label: str = ""):
+    """Render a bound field's widget with Bootstrap classes and error state.
+
+    A widget in a table row has no ``<label>``: ``row_label`` ("line 2",
+    "INV-00001") names it for assistive technology, as "Quantity, line 2".
+    """
     classes = css_class + (" is-invalid" if field.errors else "")
     attrs = {"class": classes}
     if field.errors:
         attrs["aria-invalid"] = "true"
+    if row_label:
+        attrs["aria-label"] = _("%(label)s, %(row)s") % {"label": field.label, "row": row_label}
     return field.as_widget(attrs=attrs)
 
 
