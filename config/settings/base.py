@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "portico.sales",
     "portico.payments",
     "portico.projects",
+    "portico.portal_access",
+    "portico.portal",
     "portico.mail",
     "django.contrib.auth",
     "django.contrib.contenttypes",
