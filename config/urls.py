@@ -12,5 +12,7 @@ urlpatterns = [
     path("app/payments/", include("portico.payments.urls")),
     path("app/projects/", include("portico.projects.urls")),
     path("app/settings/emails/", include("portico.mail.urls")),
+    path("app/settings/portal/", include("portico.portal_access.urls")),
+    path("portal/<slug:portal_name>/", include("portico.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
