@@ -1,11 +1,8 @@
 from functools import wraps
 
-from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from portico.accounts.selectors import membership_for_request
 
@@ -27,9 +24,9 @@ def staff_view(view):
             user=request.user, organization_id=request.session.get(SESSION_ORGANIZATION_KEY)
         )
         if membership is None:
-            logout(request)
-            messages.error(request, _("This account is not a member of any organisation."))
-            return redirect("accounts:login")
+            # A portal contact (or a former colleague) reached the back office.
+            # Not signed out: their portal session stays usable.
+            return render(request, "accounts/no_membership.html", status=403)
         request.membership = membership
         request.organization = membership.organization
         # Staff read dates and times in their organisation's time zone.

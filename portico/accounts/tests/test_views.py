@@ -682,8 +682,8 @@ def test_staff_pages_send_anonymous_visitors_to_sign_in(client):
     assert response.url == f"{SIGN_IN}?next={TEAM}"
 
 
-def test_a_user_without_organisation_is_signed_out(client):
-    # given
+def test_a_user_without_organisation_is_told_so_and_stays_signed_in(client):
+    # given: say, a customer's contact person signed in to a portal
     user = UserFactory()
     client.force_login(user)
 
@@ -691,9 +691,9 @@ def test_a_user_without_organisation_is_signed_out(client):
     response = client.get(TEAM)
 
     # then
-    assert response.url == SIGN_IN
-    assert messages_of(response) == ["This account is not a member of any organisation."]
-    assert not get_user(client).is_authenticated
+    assert response.status_code == 403
+    assert "This account is not a member of any organisation" in response.text
+    assert get_user(client).is_authenticated
 
 
 def test_switching_organisation_changes_what_staff_pages_show(staff_client, membership):
