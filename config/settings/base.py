@@ -78,6 +78,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text e-mail parts and subjects: the same templates without
+        # HTML escaping, so "Lind & Sons" does not arrive as "Lind &amp; Sons".
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {
@@ -161,6 +170,10 @@ OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_RETRY_BASE_SECONDS = 30
 OUTBOX_RETRY_MAX_SECONDS = 60 * 60
 OUTBOX_CLAIM_SECONDS = 5 * 60
+# Sent rows are marked in groups: one UPDATE per this many messages (or
+# seconds); a worker killed in between sends those again (at least once).
+OUTBOX_MARK_SENT_EVERY = 50
+OUTBOX_MARK_SENT_SECONDS = 1.0
 
 TASKS = {
     "default": {

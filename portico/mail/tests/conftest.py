@@ -13,8 +13,9 @@ TEST_TEMPLATES = Path(__file__).parent / "templates"
 @pytest.fixture
 def notice_template(settings) -> str:
     """``mail_tests/notice``: a template pair only the tests use."""
-    engine = {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
-    settings.TEMPLATES = [engine, *settings.TEMPLATES[1:]]
+    settings.TEMPLATES = [
+        {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
+    ]
     return "mail_tests/notice"
 
 

@@ -244,3 +244,22 @@ def test_outbox_retry_cannot_reach_another_organisations_email(organization):
 
     other.refresh_from_db()
     assert other.status == EmailStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_plain_text_parts_are_not_html_escaped(organization):
+    organization.name = "Lind & Sons"
+    organization.save()
+
+    email = services.email_queue(
+        organization=organization,
+        kind="tests.escape",
+        to_email="someone@example.com",
+        template="accounts/email/staff_invitation",
+        context={"inviter": organization, "role": "Staff", "expires_at": None},
+        language="en",
+    )
+
+    assert "Lind & Sons" in email.subject
+    assert "Lind & Sons" in email.body_text
+    assert "Lind &amp; Sons" in email.body_html
