@@ -47,11 +47,16 @@ def hash_token(token: str) -> str:
 
 def unique_portal_name(name: str) -> str:
     """A free portal name derived from the organisation's name."""
-    base = slugify(name)[:50].strip("-") or "portal"
+    base = slugify(name).replace("_", "-")[:50].strip("-") or "portal"
     if len(base) < 3:
         base = f"{base}-portal"
+    # Neither another organisation's earlier name (it keeps redirecting there)
+    # nor a reserved word (Settings → Customer portal refuses those too).
+    from portico.portal_access.selectors import portal_name_is_taken
+    from portico.portal_access.settings_services import RESERVED_PORTAL_NAMES
+
     candidate, suffix = base, 2
-    while Organization.objects.filter(portal_name=candidate).exists():
+    while candidate in RESERVED_PORTAL_NAMES or portal_name_is_taken(portal_name=candidate):
         candidate, suffix = f"{base}-{suffix}", suffix + 1
     return candidate
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from portico.core.money import currency_choices
 from portico.customers.models import ADDRESS_FIELDS, Customer
 from portico.customers.services import ContactData
+from portico.portal_access.staff_selectors import portal_access_allowed
 
 ADDRESS_FORM_FIELDS = [
     f"{kind}_{name}" for kind in ("billing", "shipping") for name in ADDRESS_FIELDS
@@ -13,6 +14,16 @@ ADDRESS_FORM_FIELDS = [
 class CustomerForm(forms.ModelForm):
     website = forms.URLField(
         label=_("Website"), required=False, assume_scheme="https", max_length=200
+    )
+    # Not a customer field: saving with it ticked invites the primary contact.
+    allow_portal_access = forms.BooleanField(
+        label=_("Allow portal access for this customer"),
+        required=False,
+        help_text=_(
+            "Saving invites the primary contact person to the customer portal by e-mail. "
+            "Unticking does not end anyone's access: use More → Configure portal access "
+            "on the customer's page for that."
+        ),
     )
 
     class Meta:
@@ -45,6 +56,8 @@ class CustomerForm(forms.ModelForm):
             # are already in ``initial``: the organisation's choices win.
             self.initial["currency"] = self.initial.get("currency") or organization.base_currency
             self.initial["portal_language"] = organization.language
+        else:
+            self.initial["allow_portal_access"] = portal_access_allowed(customer=self.instance)
 
     @property
     def primary_fields(self):
@@ -61,7 +74,8 @@ class CustomerForm(forms.ModelForm):
 
     @property
     def other_fields(self):
-        return [self[name] for name in ("currency", "payment_terms", "portal_language", "notes")]
+        names = ("currency", "payment_terms", "portal_language", "allow_portal_access", "notes")
+        return [self[name] for name in names]
 
 
 class ContactForm(forms.Form):

@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import QueryDict
 
 from portico.accounts.models import Organization
-from portico.customers.models import Customer
+from portico.customers.models import ContactPerson, Customer
 
 SORTS = {
     "name": ("display_name", "id"),
@@ -99,7 +99,10 @@ def customer_get(*, organization: Organization, customer_id: int) -> Customer:
 def customer_detail(*, organization: Organization, customer_id: int) -> Customer:
     return (
         Customer.objects.filter(organization=organization, pk=customer_id)
-        .prefetch_related("contacts")
+        # Each contact with its portal access (the overview shows its status).
+        .prefetch_related(
+            Prefetch("contacts", queryset=ContactPerson.objects.select_related("portal_access"))
+        )
         .annotate(contact_count=Count("contacts"))
         .get()
     )

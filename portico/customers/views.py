@@ -15,6 +15,9 @@ from portico.core.money import currency_choices
 from portico.customers import selectors, services
 from portico.customers.forms import CustomerForm, contact_formset
 from portico.customers.models import ContactPerson, Customer, CustomerType
+from portico.portal_access.bulk_views import enable_portal_for_selection
+from portico.portal_access.services import PortalAccessError
+from portico.portal_access.staff_services import portal_access_allow_for_customer
 
 PAGE_SIZE = 50
 
@@ -62,6 +65,14 @@ def customer_bulk_action(request):
         filters=filters,
     )
     action = request.POST.get("action")
+    if action == "enable_portal":
+        # More → Enable portal: a job for the worker, with a progress page.
+        return enable_portal_for_selection(
+            request,
+            ids=ids,
+            all_matching=request.POST.get("all_matching") == "1",
+            filters=filters,
+        )
     if action in {"mark_active", "mark_inactive"}:
         changed = services.customer_set_active(customers=selection, active=action == "mark_active")
         messages.success(
@@ -84,25 +95,37 @@ def _customer_form_page(request, customer: Customer | None):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
+            # The customer, its contacts and the portal invitation (with its
+            # e-mail) are saved together, or nothing is.
             with transaction.atomic():
                 if customer is None:
-                    customer = services.customer_create(
+                    saved = services.customer_create(
                         organization=organization, contacts=formset.contacts(), **fields
                     )
-                    messages.success(
-                        request, _("Customer %(name)s created.") % {"name": customer.display_name}
-                    )
                 else:
-                    services.customer_update(
+                    saved = services.customer_update(
                         customer=customer, contacts=formset.contacts(), **fields
                     )
-                    messages.success(
-                        request, _("Customer %(name)s saved.") % {"name": customer.display_name}
+                invitation = None
+                if form.cleaned_data["allow_portal_access"]:
+                    invitation = portal_access_allow_for_customer(
+                        customer=saved, actor=request.user
                     )
-        except services.CustomerError as error:
+        except (services.CustomerError, PortalAccessError) as error:
             form.add_error(error.field, error.message)
         else:
-            return redirect("customers:detail", customer_id=customer.pk)
+            if customer is None:
+                message = _("Customer %(name)s created.")
+            else:
+                message = _("Customer %(name)s saved.")
+            messages.success(request, message % {"name": saved.display_name})
+            if invitation is not None:
+                messages.success(
+                    request,
+                    _("A portal invitation was sent to %(email)s.")
+                    % {"email": invitation.access.contact.email},
+                )
+            return redirect("customers:detail", customer_id=saved.pk)
     status = 422 if request.method == "POST" else 200
     return render(
         request,

@@ -59,6 +59,8 @@ class Payment(OrganizationOwnedModel):
             models.Index(
                 fields=["organization", "customer", "-date", "-id"], name="pay_org_cust_idx"
             ),
+            models.Index(fields=["organization", "amount", "id"], name="pay_org_amount_idx"),
+            # Number and reference search: see migration 0003 (per database).
         ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="pay_number_unique"),

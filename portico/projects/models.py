@@ -91,6 +91,19 @@ class TimeEntry(OrganizationOwnedModel):
                 fields=["organization", "project", "-date", "-id"], name="time_org_proj_idx"
             ),
             models.Index(fields=["organization", "-date", "-id"], name="time_org_date_idx"),
+            # A project's hours (total, unbilled, approved …) from the index alone:
+            # the project list sums them for every project it shows.
+            models.Index(
+                fields=[
+                    "organization",
+                    "project",
+                    "billable",
+                    "invoiced",
+                    "approved_by_customer",
+                    "hours",
+                ],
+                name="time_org_proj_hours_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -60,11 +60,14 @@ class ProjectFilters:
 
 
 def _hours_subquery(**conditions) -> Subquery:
-    """Hours of the outer project's entries matching ``conditions``: one indexed
-    lookup per listed project, never a scan of every time entry."""
+    """Hours of the outer project's entries matching ``conditions``: per listed
+    project, a range of the (organization, project, billable, invoiced, …, hours)
+    index, read without touching the time entries themselves."""
     return Coalesce(
         Subquery(
-            TimeEntry.objects.filter(project=OuterRef("pk"), **conditions)
+            TimeEntry.objects.filter(
+                organization=OuterRef("organization"), project=OuterRef("pk"), **conditions
+            )
             .order_by()
             .values("project")
             .annotate(total=Sum("hours"))

@@ -166,11 +166,18 @@ def _line_constraints(prefix: str) -> list[models.BaseConstraint]:
 
 
 def _document_meta_indexes(prefix: str) -> list[models.Index]:
+    """The list's default order, a customer's documents, and the sort by total.
+
+    Number and reference search has its own indexes, per database, outside the
+    model state: trigram indexes on PostgreSQL, a covering index on SQLite
+    (migration 0002). Sorting by number uses the number's unique constraint.
+    """
     return [
         models.Index(fields=["organization", "-date", "-id"], name=f"{prefix}_org_date_idx"),
         models.Index(
             fields=["organization", "customer", "-date", "-id"], name=f"{prefix}_org_cust_idx"
         ),
+        models.Index(fields=["organization", "total", "id"], name=f"{prefix}_org_total_idx"),
     ]
 
 
@@ -213,7 +220,15 @@ class Quote(SalesDocument):
     class Meta:
         verbose_name = _("quote")
         verbose_name_plural = _("quotes")
-        indexes = _document_meta_indexes("quote")
+        indexes = [
+            *_document_meta_indexes("quote"),
+            # Status filters (sent, expired = sent past expiry) counted and listed
+            # newest first from the index alone.
+            models.Index(
+                fields=["organization", "status", "-date", "-id", "expiry_date"],
+                name="quote_org_status_idx",
+            ),
+        ]
         constraints = [_document_number_unique("quote")]
 
     @property
@@ -387,6 +402,7 @@ class Invoice(SalesDocument):
         indexes = [
             *_document_meta_indexes("inv"),
             models.Index(fields=["organization", "status", "due_date"], name="inv_org_status_idx"),
+            models.Index(fields=["organization", "balance_due", "id"], name="inv_org_balance_idx"),
         ]
         constraints = [
             _document_number_unique("inv"),
