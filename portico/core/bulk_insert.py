@@ -5,7 +5,7 @@ builds a model instance per row first): for the 30,000 rows of a 10,000-
 customer Enable portal that was 3.6 s of a 6 s job. Most of those values are
 the same in every row (the organisation, the moment, the status…).
 ``rows_insert`` prepares each shared value once and only the values that
-differ per row, then inserts many rows per statement.
+differ per row, then hands all rows to ``COPY`` (PostgreSQL) or ``executemany`` (SQLite).
 
 No model instances, no signals, no ids returned: for bulk writes whose rows
 the caller reads back by a key it knows, if at all.
@@ -23,7 +23,7 @@ def rows_insert(
     foreign key is ``organization_id``), each completed with ``shared``.
 
     A field in neither gets what ``bulk_create`` would give it: now for
-    ``auto_now``/``auto_now_add``, else its default, else NULL where allowed.
+    ``auto_now``/``auto_now_add``, else its default (NULL, or "" for text).
     Every row must have the same keys. Returns the number of rows.
     """
     if not rows:
@@ -43,10 +43,8 @@ def rows_insert(
             value = shared[field.attname]
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             value = now
-        elif field.has_default():
-            value = field.get_default()
-        elif field.null:
-            value = None
+        elif field.has_default() or field.null or field.empty_strings_allowed:
+            value = field.get_default()  # as a new model instance gets it
         else:
             raise ValueError(f"no value for {model.__name__}.{field.name}")
         constants[field.attname] = field.get_db_prep_save(value, connection)
@@ -61,17 +59,18 @@ def rows_insert(
         for position, field in positions:
             row_values[position] = field.get_db_prep_save(row[field.attname], connection)
         values.append(row_values)
-    # Many rows per statement: one parse and plan per statement, not per row.
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
-    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, (connection.features.max_query_params or 30_000) // len(fields))
     with connection.cursor() as cursor:
-        for start in range(0, len(values), per_statement):
-            batch = values[start : start + per_statement]
-            cursor.execute(
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
-                + ", ".join([one_row] * len(batch)),
-                [value for row_values in batch for value in row_values],
-            )
+        if connection.vendor == "postgresql":
+            # COPY: no statement to parse per row (executemany parsed 9,000
+            # INSERTs: 0.9 s for the e-mails of 9,000 invitations; COPY 0.4 s).
+            # The debug query log does not show it.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row_values in values:
+                    copy.write_row(row_values)
+        else:  # SQLite: one prepared statement, run per row in C
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)
     return len(rows)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -150,12 +150,6 @@ class _Claim:
     last_start: datetime
 
 
-def _due_filter(now: datetime) -> Q:
-    return Q(status=EmailStatus.QUEUED, next_attempt_at__lte=now) | Q(
-        status=EmailStatus.SENDING, claimed_until__lte=now
-    )
-
-
 def _claim_batch(*, now: datetime, batch_size: int) -> _Claim:
     """Claim up to ``batch_size`` due rows for this worker.
 
@@ -171,9 +165,22 @@ def _claim_batch(*, now: datetime, batch_size: int) -> _Claim:
         last_start=now + timedelta(seconds=claim_seconds / 2),
     )
     with transaction.atomic():
-        rows = OutboundEmail.objects.filter(_due_filter(now)).order_by("next_attempt_at", "id")
-        rows = rows.select_for_update(skip_locked=True)
-        claim.emails = list(rows[:batch_size])
+        # Two scans of mail_due_idx in index order, each stopping after
+        # batch_size rows: rows a dead worker left claimed, then queued rows.
+        # (One query with OR, ordered by time and id, read and sorted every due
+        # row, and on PostgreSQL every dead index entry the claims leave behind,
+        # for each batch: a 10,000-message bulk slowed to 700 messages/s.)
+        abandoned = OutboundEmail.objects.filter(
+            status=EmailStatus.SENDING, claimed_until__lte=now
+        ).order_by("next_attempt_at")
+        claim.emails = list(abandoned.select_for_update(skip_locked=True)[:batch_size])
+        if len(claim.emails) < batch_size:
+            queued = OutboundEmail.objects.filter(
+                status=EmailStatus.QUEUED, next_attempt_at__lte=now
+            ).order_by("next_attempt_at")
+            claim.emails += list(
+                queued.select_for_update(skip_locked=True)[: batch_size - len(claim.emails)]
+            )
         if claim.emails:
             OutboundEmail.objects.filter(pk__in=[row.pk for row in claim.emails]).update(
                 status=EmailStatus.SENDING, claimed_until=claim.until
@@ -308,7 +315,7 @@ def _send_one(email: OutboundEmail, connection, smtp: smtplib.SMTP | None) -> No
     if data is None:
         _build_message(email, connection).send()
     else:
-        smtp.sendmail(wire.envelope_sender(email), [email.to_email], data)
+        wire.send(smtp, sender=wire.envelope_sender(email), recipient=email.to_email, data=data)
 
 
 def _send_claimed(claim: _Claim, connection, report: DeliveryReport) -> None:

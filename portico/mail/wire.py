@@ -7,6 +7,8 @@ that was the worker's largest cost. ``message_bytes`` writes the same message
 (``multipart/alternative`` with a plain-text and an HTML part, UTF-8, 7bit or
 8bit like Django) directly, in about 50 µs.
 
+``send`` then hands it to the server as ``smtplib.sendmail`` would.
+
 It covers the common case only and returns ``None`` for anything else — an
 address that is not ASCII, a header holding a line break, a body line longer
 than SMTP allows — and the caller then sends through Django's composer, which
@@ -14,7 +16,9 @@ handles (or refuses) those.
 """
 
 import functools
+import re
 import secrets
+import smtplib
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 
@@ -27,6 +31,8 @@ MAX_LINE_OCTETS = 998
 # A header shorter than this goes out as is; a longer one is folded.
 FOLD_AT = 78
 CRLF = "\r\n"
+# A line starting with "." is sent as ".." (RFC 5321 § 4.5.2), as smtplib does.
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def envelope_sender(email: OutboundEmail) -> str:
@@ -153,3 +159,59 @@ def _boundary(*bodies: str) -> str:
         boundary = f"=_portico_{secrets.token_hex(16)}"
         if not any(boundary in body for body in bodies):
             return boundary
+
+
+def _plain_address(address: str) -> bool:
+    return address.isascii() and not any(char in address for char in "<>\r\n \t")
+
+
+def send(smtp: smtplib.SMTP, *, sender: str, recipient: str, data: bytes) -> None:
+    """``smtp.sendmail(sender, [recipient], data)`` for bare addresses.
+
+    The same commands, replies and exceptions as smtplib, without parsing
+    both addresses again for every message; and when the server offers
+    PIPELINING (RFC 2920; Postfix does), MAIL, RCPT and DATA go in one write:
+    two round trips per message instead of four.
+    """
+    if not (_plain_address(sender) and _plain_address(recipient)):
+        smtp.sendmail(sender, [recipient], data)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    if smtp.has_extn("pipelining"):
+        smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
+        mail, rcpt, data_reply = smtp.getreply(), smtp.getreply(), smtp.getreply()
+    else:
+        # A command is sent only after the one before it succeeded.
+        mail = smtp.docmd("mail", f"FROM:<{sender}>")
+        rcpt = smtp.docmd("rcpt", f"TO:<{recipient}>") if mail[0] == 250 else (0, b"")
+        data_reply = smtp.docmd("data") if rcpt[0] in (250, 251) else (0, b"")
+    expected = ((mail, (250,)), (rcpt, (250, 251)), (data_reply, (354,)))
+    failed = next((reply for reply, codes in expected if reply[0] not in codes), None)
+    if failed is not None:
+        if data_reply is not None and data_reply[0] == 354:
+            # The server waits for a message anyway: end an empty one (RFC 2920 § 3.1).
+            smtp.send(".\r\n")
+            smtp.getreply()
+        _give_up(smtp, failed[0])
+        if failed is mail:
+            raise smtplib.SMTPSenderRefused(*mail, sender)
+        if failed is rcpt:
+            raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
+        raise smtplib.SMTPDataError(*data_reply)
+    # The message itself, as smtplib.SMTP.data sends it after the 354.
+    message = _LEADING_DOT.sub(b"..", data)
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    smtp.send(message + b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        _give_up(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _give_up(smtp: smtplib.SMTP, code: int) -> None:
+    """As smtplib: a 421 closes the session, anything else resets the transaction."""
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()

@@ -37,6 +37,13 @@ def test_the_demo_is_a_living_business(settings):
     entries = TimeEntry.objects.filter(project__customer=acme)
     assert entries.filter(invoiced=True).exists()
     assert entries.filter(approved_by_customer=False).exists()
+    # the demo portal contact can sign in; others are invited
+    from portico.portal_access.models import AccessStatus, PortalAccess
+
+    pat = User.objects.get(email="portal@acme.example")
+    assert pat.check_password("portico-demo")
+    assert PortalAccess.objects.get(user=pat).status == AccessStatus.ACTIVE
+    assert PortalAccess.objects.filter(status=AccessStatus.INVITED).count() == 3
     # a second run leaves the data alone
     call_command("seed_demo", if_empty=True, verbosity=0)
     assert Organization.objects.count() == 1

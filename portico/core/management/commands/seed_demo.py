@@ -13,6 +13,7 @@ from portico.customers.services import ContactData, customer_create
 DEMO_PASSWORD = "portico-demo"
 DEMO_OWNER_EMAIL = "owner@demo.portico.test"
 DEMO_PORTAL_NAME = "demo"
+DEMO_PORTAL_EMAIL = "portal@acme.example"
 
 # (display name, company, currency, portal language, city, country, contacts)
 # A contact is (first, last, e-mail or "", designation).
@@ -395,3 +396,35 @@ class Command(BaseCommand):
                 ],
             )
         seed_sales(organization=organization, owner=owner, colleague=colleague)
+        self._seed_portal(organization=organization, owner=owner)
+
+    def _seed_portal(self, *, organization: Organization, owner: User) -> None:
+        """The demo portal contact can sign in at once; others wait in every state."""
+        from django.utils import timezone
+
+        from portico.customers.models import ContactPerson
+        from portico.portal_access.models import AccessStatus, PortalAccess
+        from portico.portal_access.services import portal_access_invite, portal_settings_get
+
+        portal_settings = portal_settings_get(organization=organization)
+        portal_settings.banner_message = (
+            "Welcome to the Demo Trading Co. portal. Our offices are closed on 24–26 December."
+        )
+        portal_settings.save()
+        contact = ContactPerson.objects.get(organization=organization, email=DEMO_PORTAL_EMAIL)
+        user = User.objects.create_user(
+            DEMO_PORTAL_EMAIL, DEMO_PASSWORD, full_name=contact.full_name, language="en"
+        )
+        # What accepting the invitation leaves behind (the token is only in an e-mail).
+        PortalAccess.objects.create(
+            organization=organization,
+            customer=contact.customer,
+            contact=contact,
+            user=user,
+            status=AccessStatus.ACTIVE,
+            invited_at=timezone.now(),
+            accepted_at=timezone.now(),
+        )
+        for email in ("wile@acme.example", "hank@globex.example", "sato@umbrella.example"):
+            invited = ContactPerson.objects.get(organization=organization, email=email)
+            portal_access_invite(contact=invited, actor=owner, portal_settings=portal_settings)
