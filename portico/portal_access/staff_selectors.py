@@ -39,8 +39,12 @@ class ContactPortalStatus:
 
     @property
     def granted(self) -> bool:
-        """Ticked in Configure portal access: invited (even if expired) or active."""
-        return self.access is not None and self.access.status in GRANTED
+        """Ticked in Configure portal access: invited (and not expired) or active.
+
+        The same rule as bulk Enable portal: an expired invitation grants
+        nothing, so ticking the contact and saving sends a new one.
+        """
+        return self.access is not None and self.access.display_status in GRANTED
 
     @property
     def can_reinvite(self) -> bool:

@@ -35,7 +35,7 @@ class ConfigureOutcome:
 
 
 def _has_access(contact: ContactPerson) -> bool:
-    """Invited (even if the invitation expired; Reinvite renews it) or active."""
+    """Invited (and not expired) or active: what the dialog shows ticked."""
     return ContactPortalStatus.of(contact).granted
 
 

@@ -509,3 +509,25 @@ def test_the_selectors_never_return_another_organisations_access(organization, c
             contact_id=theirs.contact_id,
         )
     assert portal_accesses_for_customer(customer=customer) == []
+
+
+def test_an_expired_invitation_is_not_access_ticking_it_again_sends_a_new_one(customer):
+    # given: a contact whose invitation has expired (as bulk Enable portal sees it too)
+    from portico.portal_access.staff_selectors import ContactPortalStatus
+    from portico.portal_access.tests.factories import PortalAccessFactory
+
+    access = PortalAccessFactory(
+        contact=ContactPersonFactory(customer=customer, email="late@example.com"), expired=True
+    )
+    assert not ContactPortalStatus.of(access.contact).granted
+
+    # when staff tick the contact in Configure portal access and save
+    outcome = portal_access_configure(
+        customer=customer, contact_ids={access.contact_id}, actor=None
+    )
+
+    # then a fresh invitation goes out
+    assert outcome.invited == 1
+    access.refresh_from_db()
+    assert access.display_status == AccessStatus.INVITED
+    assert OutboundEmail.objects.filter(to_email="late@example.com").count() == 1
