@@ -30,13 +30,14 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-SQLITE_PATH = BASE_DIR / "var" / "bench" / "bulk_invite.sqlite3"
-POSTGRES_DATABASE = "portico_bench_bulk_invite"
+from bench_database import BASE_DIR, BenchDatabase, setup_django
+
+DATABASE = BenchDatabase(
+    sqlite_path=BASE_DIR / "var" / "bench" / "bulk_invite.sqlite3",
+    postgres_name="portico_bench_bulk_invite",
+)
 PORTAL_NAME = "bench-traders"
 # The issue's targets.
 TARGET_REQUEST_SECONDS = 2.0
@@ -69,70 +70,6 @@ def parse_arguments() -> argparse.Namespace:
 
 
 # -- The database ---------------------------------------------------------------
-
-
-def is_postgres(url: str) -> bool:
-    return url.split("://", 1)[0] in {"postgres", "postgresql", "pgsql"}
-
-
-def remove_sqlite_file() -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-
-
-def recreate_postgres_database(url: str, *, create: bool) -> str:
-    """Drop the bench database on the server ``url`` names (and create it afresh)."""
-    import psycopg
-
-    parts = urlsplit(url)
-    admin_path = "/postgres" if parts.path.strip("/") == POSTGRES_DATABASE else parts.path
-    with psycopg.connect(
-        urlunsplit(parts._replace(path=admin_path, query="")), autocommit=True
-    ) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
-        if create:
-            admin.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
-    return urlunsplit(parts._replace(path=f"/{POSTGRES_DATABASE}"))
-
-
-def bench_database_url(url: str) -> str:
-    if is_postgres(url):
-        return recreate_postgres_database(url, create=True)
-    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    remove_sqlite_file()
-    return f"sqlite:///{SQLITE_PATH}"
-
-
-def drop_bench_database(url: str) -> None:
-    if is_postgres(url):
-        recreate_postgres_database(url, create=False)
-    else:
-        remove_sqlite_file()
-
-
-def setup_django(database_url: str) -> None:
-    # This process plays the web server: DEBUG off, test settings only for
-    # static files from the finders and the test Client's host name.
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DEBUG"] = "false"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    sys.path.insert(0, str(BASE_DIR))
-    warnings.filterwarnings("ignore", message="No directory at")
-    import django
-
-    django.setup()
-
-
-def database_description() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0]}, database {POSTGRES_DATABASE}"
-        cursor.execute("SELECT sqlite_version()")
-        return f"SQLite {cursor.fetchone()[0]}, {SQLITE_PATH.relative_to(BASE_DIR)}"
 
 
 # -- The SMTP sink --------------------------------------------------------------
@@ -386,7 +323,7 @@ def create_customers(count: int):
 def main() -> int:  # noqa: PLR0915 (one straight story, told in order)
     arguments = parse_arguments()
     requested_url = os.environ.get("DATABASE_URL", "")
-    database_url = bench_database_url(requested_url)
+    database_url = DATABASE.create(requested_url)
     setup_django(database_url)
 
     from django.db import connections
@@ -401,7 +338,7 @@ def main() -> int:  # noqa: PLR0915 (one straight story, told in order)
         membership = create_customers(arguments.customers)
         organization = membership.organization
         connections.close_all()
-        print(f"Database: {database_description()}")
+        print(f"Database: {DATABASE.describe()}")
         print(
             f"Load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
             f" ({os.cpu_count()} CPUs)"
@@ -547,7 +484,7 @@ def main() -> int:  # noqa: PLR0915 (one straight story, told in order)
             sink.stop()
         connections.close_all()
         if not arguments.keep:
-            drop_bench_database(requested_url)
+            DATABASE.drop(requested_url)
         else:
             print(f"Kept the bench database: {database_url}")
 

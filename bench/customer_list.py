@@ -18,14 +18,15 @@ import os
 import statistics
 import sys
 import time
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-SQLITE_PATH = BASE_DIR / "var" / "bench" / "customer_list.sqlite3"
-POSTGRES_DATABASE = "portico_bench"
+from bench_database import BASE_DIR, BenchDatabase, setup_django
+
+DATABASE = BenchDatabase(
+    sqlite_path=BASE_DIR / "var" / "bench" / "customer_list.sqlite3",
+    postgres_name="portico_bench",
+)
 WARMUP_REQUESTS = 2
 COMMON_SEARCH = "smith"  # a surname: hundreds of matches at 100,000 customers
 
@@ -55,61 +56,6 @@ def parse_arguments() -> argparse.Namespace:
     if arguments.requests < 1:
         parser.error("--requests must be at least 1")
     return arguments
-
-
-def is_postgres(url: str) -> bool:
-    return url.split("://", 1)[0] in {"postgres", "postgresql", "pgsql"}
-
-
-def remove_sqlite_file() -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-
-
-def recreate_postgres_database(url: str, *, create: bool) -> str:
-    """Drop the bench database on the server ``url`` names (and create it afresh)."""
-    import psycopg
-
-    parts = urlsplit(url)
-    # Connect to the database the URL names (or to "postgres" if that is ours).
-    admin_path = "/postgres" if parts.path.strip("/") == POSTGRES_DATABASE else parts.path
-    with psycopg.connect(
-        urlunsplit(parts._replace(path=admin_path, query="")), autocommit=True
-    ) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
-        if create:
-            admin.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
-    return urlunsplit(parts._replace(path=f"/{POSTGRES_DATABASE}"))
-
-
-def bench_database_url(url: str) -> str:
-    """The URL of a fresh, empty database for this run."""
-    if is_postgres(url):
-        return recreate_postgres_database(url, create=True)
-    remove_sqlite_file()
-    return f"sqlite:///{SQLITE_PATH}"
-
-
-def drop_bench_database(url: str) -> None:
-    if is_postgres(url):
-        recreate_postgres_database(url, create=False)
-    else:
-        remove_sqlite_file()
-
-
-def setup_django(database_url: str) -> None:
-    # Production-like: DEBUG off (no query log, cached templates), test settings
-    # only for static files without a manifest and in-memory mail.
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DEBUG"] = "false"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    sys.path.insert(0, str(BASE_DIR))
-    # Static files come from the finders, as in the tests; there is no collectstatic.
-    warnings.filterwarnings("ignore", message="No directory at")
-    import django
-
-    django.setup()
 
 
 @dataclass
@@ -219,17 +165,6 @@ def explain(measurements: list[Measurement]) -> None:
         print()
 
 
-def database_description(database_url: str) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0]}, database {POSTGRES_DATABASE}"
-        cursor.execute("SELECT sqlite_version()")
-        return f"SQLite {cursor.fetchone()[0]}, {SQLITE_PATH.relative_to(BASE_DIR)}"
-
-
 def load_average() -> str:
     """Other work on the machine skews timings; say how busy it was."""
     return " ".join(f"{load:.2f}" for load in os.getloadavg())
@@ -265,7 +200,7 @@ def query_count_changes(measurements: list[Measurement]) -> list[str]:
 def main() -> int:
     arguments = parse_arguments()
     requested_url = os.environ.get("DATABASE_URL", "")
-    database_url = bench_database_url(requested_url)
+    database_url = DATABASE.create(requested_url)
     setup_django(database_url)
 
     from django.core.management import call_command
@@ -286,7 +221,7 @@ def main() -> int:
         organization = membership.organization
         client = Client()
         client.force_login(membership.user)
-        print(f"Database: {database_description(database_url)}")
+        print(f"Database: {DATABASE.describe()}")
         print(f"{arguments.requests} timed requests per page after {WARMUP_REQUESTS} warm-ups")
         print(f"Load average at start: {load_average()} ({os.cpu_count()} CPUs)")
 
@@ -323,7 +258,7 @@ def main() -> int:
     finally:
         connections.close_all()
         if not arguments.keep:
-            drop_bench_database(requested_url)
+            DATABASE.drop(requested_url)
         else:
             print(f"Kept the bench database: {database_url}")
 

@@ -21,14 +21,13 @@ import sys
 import time
 from dataclasses import dataclass
 
-from customer_list import (
-    WARMUP_REQUESTS,
-    bench_database_url,
-    database_description,
-    drop_bench_database,
-    load_average,
-    percentile,
-    setup_django,
+from bench_database import BASE_DIR, BenchDatabase, setup_django
+from customer_list import WARMUP_REQUESTS, load_average, percentile
+
+# The same bench database as customer_list.py: one is dropped before the other starts.
+DATABASE = BenchDatabase(
+    sqlite_path=BASE_DIR / "var" / "bench" / "customer_list.sqlite3",
+    postgres_name="portico_bench",
 )
 
 FULL_VOLUME = {
@@ -162,7 +161,7 @@ def fill(organization, volume: dict[str, int]) -> float:
 def main() -> int:
     arguments = parse_arguments()
     requested_url = os.environ.get("DATABASE_URL", "")
-    database_url = bench_database_url(requested_url)
+    database_url = DATABASE.create(requested_url)
     setup_django(database_url)
 
     from django.core.management import call_command
@@ -184,7 +183,7 @@ def main() -> int:
         organization = membership.organization
         client = Client()
         client.force_login(membership.user)
-        print(f"Database: {database_description(database_url)}")
+        print(f"Database: {DATABASE.describe()}")
         print(f"{arguments.requests} timed requests per page after {WARMUP_REQUESTS} warm-ups")
         print(f"Load average at start: {load_average()} ({os.cpu_count()} CPUs)")
         measurements: list[Measurement] = []
@@ -226,7 +225,7 @@ def main() -> int:
     finally:
         connections.close_all()
         if not arguments.keep:
-            drop_bench_database(requested_url)
+            DATABASE.drop(requested_url)
         else:
             print(f"Kept the bench database: {database_url}")
 
