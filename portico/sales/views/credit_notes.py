@@ -3,7 +3,6 @@ invoices, remove an application, void, PDF."""
 
 from urllib.parse import urlencode
 
-from babel.numbers import get_currency_precision
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -20,13 +19,13 @@ from portico.customers.models import Customer
 from portico.payments.forms import InvoiceAmountsForm
 from portico.payments.selectors import open_invoices_for_customer
 from portico.sales import selectors_credit_notes as selectors
-from portico.sales.forms import line_formset
 from portico.sales.forms_credit_notes import CreditNoteForm, creditable_invoices
 from portico.sales.history import history_of
 from portico.sales.models import CreditNote, CreditNoteStatus, Invoice
 from portico.sales.selectors import DEFAULT_SORT
 from portico.sales.services import credit_notes as services
 from portico.sales.services.common import SalesError
+from portico.sales.views.document_form import currency_digits, document_form_page
 
 PAGE_SIZE = 50
 RESULTS_TARGET = "credit-note-results"
@@ -37,10 +36,6 @@ def _get(request, pk: int) -> CreditNote:
         return selectors.credit_note_get(organization=request.organization, pk=pk)
     except CreditNote.DoesNotExist as error:
         raise Http404 from error
-
-
-def _digits(currency: str) -> int:
-    return get_currency_precision(currency) if currency else 2
 
 
 def _list_query(query) -> str:
@@ -108,43 +103,28 @@ def _form_page(request, credit_note: CreditNote | None):
     if credit_note is not None and credit_note.status != CreditNoteStatus.DRAFT:
         messages.error(request, _("Only a draft credit note can be edited."))
         return redirect("credit_notes:detail", pk=credit_note.pk)
-    data = request.POST if request.method == "POST" else None
-    form = CreditNoteForm(data, initial=_initial(request, credit_note), organization=organization)
-    formset = line_formset(data, organization=organization, document=credit_note)
-    if data is not None and form.is_valid() and formset.is_valid():
-        document = form.credit_note_data(formset.lines())
-        try:
-            if credit_note is None:
-                credit_note = services.credit_note_create(
-                    organization=organization, data=document, actor=request.user
-                )
-                messages.success(
-                    request, _("Credit note %(number)s created.") % {"number": credit_note}
-                )
-            else:
-                credit_note = services.credit_note_update(
-                    credit_note=credit_note, data=document, actor=request.user
-                )
-                messages.success(
-                    request, _("Credit note %(number)s saved.") % {"number": credit_note}
-                )
-        except SalesError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            return redirect("credit_notes:detail", pk=credit_note.pk)
-    currency = (
-        credit_note.currency if credit_note else getattr(form.chosen_customer, "currency", "")
+    form = CreditNoteForm(
+        request.POST or None, initial=_initial(request, credit_note), organization=organization
     )
-    return render(
+
+    def save(lines):
+        data = form.credit_note_data(lines)
+        if credit_note is None:
+            saved = services.credit_note_create(
+                organization=organization, data=data, actor=request.user
+            )
+            return saved, _("Credit note %(number)s created.") % {"number": saved}
+        saved = services.credit_note_update(credit_note=credit_note, data=data, actor=request.user)
+        return saved, _("Credit note %(number)s saved.") % {"number": saved}
+
+    return document_form_page(
         request,
-        "sales/credit_notes/credit_note_form.html",
-        {
-            "form": form,
-            "formset": formset,
-            "credit_note": credit_note,
-            "currency_digits": _digits(currency),
-        },
-        status=422 if data is not None else 200,
+        document=credit_note,
+        form=form,
+        save=save,
+        template="sales/credit_notes/credit_note_form.html",
+        context_name="credit_note",
+        detail_url="credit_notes:detail",
     )
 
 
@@ -262,7 +242,7 @@ def credit_note_apply(request, pk: int):
             "credit_note": credit_note,
             "amounts_form": form,
             "currency": credit_note.currency,
-            "currency_digits": _digits(credit_note.currency),
+            "currency_digits": currency_digits(credit_note.currency),
         },
         status=422 if request.method == "POST" else 200,
     )

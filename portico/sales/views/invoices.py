@@ -2,7 +2,6 @@
 
 from urllib.parse import urlencode
 
-from babel.numbers import get_currency_precision
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,13 +15,13 @@ from django_htmx.http import push_url
 from portico.accounts.decorators import staff_view
 from portico.customers.models import Customer
 from portico.sales import selectors_invoices
-from portico.sales.forms import line_formset
 from portico.sales.forms_invoices import InvoiceForm
 from portico.sales.history import history_of
 from portico.sales.models import OPEN_INVOICE_STATUSES, Invoice, InvoiceStatus
 from portico.sales.selectors import DEFAULT_SORT
 from portico.sales.services import invoices as services
 from portico.sales.services.common import DocumentStateError, SalesError
+from portico.sales.views.document_form import document_form_page
 
 PAGE_SIZE = 50
 RESULTS_TARGET = "invoice-results"
@@ -120,37 +119,28 @@ def _form_page(request, invoice: Invoice | None):
         except DocumentStateError as error:
             messages.error(request, error.message)
             return redirect("invoices:detail", pk=invoice.pk)
-    data = request.POST if request.method == "POST" else None
-    form = InvoiceForm(data, initial=_initial(invoice, request), organization=organization)
-    formset = line_formset(data, organization=organization, document=invoice)
-    if data is not None and form.is_valid() and formset.is_valid():
-        document = form.document_data(formset.lines())
-        try:
-            if invoice is None:
-                invoice = services.invoice_create(
-                    organization=organization, data=document, actor=request.user
-                )
-                messages.success(request, _("Invoice %(number)s created.") % {"number": invoice})
-            else:
-                invoice = services.invoice_update(
-                    invoice=invoice, data=document, actor=request.user
-                )
-                messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice})
-        except SalesError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            return redirect("invoices:detail", pk=invoice.pk)
-    currency = invoice.currency if invoice else getattr(form.chosen_customer, "currency", "")
-    return render(
+    form = InvoiceForm(
+        request.POST or None, initial=_initial(invoice, request), organization=organization
+    )
+
+    def save(lines):
+        data = form.document_data(lines)
+        if invoice is None:
+            saved = services.invoice_create(
+                organization=organization, data=data, actor=request.user
+            )
+            return saved, _("Invoice %(number)s created.") % {"number": saved}
+        saved = services.invoice_update(invoice=invoice, data=data, actor=request.user)
+        return saved, _("Invoice %(number)s saved.") % {"number": saved}
+
+    return document_form_page(
         request,
-        "sales/invoices/invoice_form.html",
-        {
-            "form": form,
-            "formset": formset,
-            "invoice": invoice,
-            "currency_digits": get_currency_precision(currency) if currency else 2,
-        },
-        status=422 if data is not None else 200,
+        document=invoice,
+        form=form,
+        save=save,
+        template="sales/invoices/invoice_form.html",
+        context_name="invoice",
+        detail_url="invoices:detail",
     )
 
 

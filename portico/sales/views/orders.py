@@ -1,7 +1,6 @@
 """Staff pages for sales orders: list, new/edit, detail, confirm, fulfilment,
 convert to invoice, void, PDF."""
 
-from babel.numbers import get_currency_precision
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -15,13 +14,13 @@ from django_htmx.http import push_url
 from portico.accounts.decorators import staff_view
 from portico.customers.models import Customer
 from portico.sales import selectors_orders
-from portico.sales.forms import line_formset
 from portico.sales.forms_orders import FulfilmentForm, SalesOrderForm
 from portico.sales.history import history_of
 from portico.sales.models import FulfilmentStatus, SalesOrder, SalesOrderStatus
 from portico.sales.selectors import DocumentFilters
 from portico.sales.services import orders as services
 from portico.sales.services.common import DocumentStateError, SalesError
+from portico.sales.views.document_form import document_form_page
 from portico.sales.views.invoices import list_query
 
 PAGE_SIZE = 50
@@ -91,35 +90,28 @@ def _form_page(request, order: SalesOrder | None):
         except DocumentStateError as error:
             messages.error(request, error.message)
             return redirect("sales_orders:detail", pk=order.pk)
-    data = request.POST if request.method == "POST" else None
-    form = SalesOrderForm(data, initial=_initial(order, request), organization=organization)
-    formset = line_formset(data, organization=organization, document=order)
-    if data is not None and form.is_valid() and formset.is_valid():
-        document = form.document_data(formset.lines())
-        try:
-            if order is None:
-                order = services.sales_order_create(
-                    organization=organization, data=document, actor=request.user
-                )
-                messages.success(request, _("Sales order %(number)s created.") % {"number": order})
-            else:
-                order = services.sales_order_update(order=order, data=document, actor=request.user)
-                messages.success(request, _("Sales order %(number)s saved.") % {"number": order})
-        except SalesError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            return redirect("sales_orders:detail", pk=order.pk)
-    currency = order.currency if order else getattr(form.chosen_customer, "currency", "")
-    return render(
+    form = SalesOrderForm(
+        request.POST or None, initial=_initial(order, request), organization=organization
+    )
+
+    def save(lines):
+        data = form.document_data(lines)
+        if order is None:
+            saved = services.sales_order_create(
+                organization=organization, data=data, actor=request.user
+            )
+            return saved, _("Sales order %(number)s created.") % {"number": saved}
+        saved = services.sales_order_update(order=order, data=data, actor=request.user)
+        return saved, _("Sales order %(number)s saved.") % {"number": saved}
+
+    return document_form_page(
         request,
-        "sales/orders/order_form.html",
-        {
-            "form": form,
-            "formset": formset,
-            "order": order,
-            "currency_digits": get_currency_precision(currency) if currency else 2,
-        },
-        status=422 if data is not None else 200,
+        document=order,
+        form=form,
+        save=save,
+        template="sales/orders/order_form.html",
+        context_name="order",
+        detail_url="sales_orders:detail",
     )
 
 

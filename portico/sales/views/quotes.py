@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from datetime import timedelta
 
-from babel.numbers import get_currency_precision
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -19,13 +18,13 @@ from portico.accounts.decorators import staff_view
 from portico.core.pdf import pdf_response
 from portico.customers.models import Customer
 from portico.sales import selectors_quotes
-from portico.sales.forms import line_formset
 from portico.sales.forms_quotes import QuoteForm
 from portico.sales.history import history_of
 from portico.sales.models import Quote, QuoteStatus
 from portico.sales.selectors import DocumentFilters
 from portico.sales.services import quotes as services
 from portico.sales.services.common import SalesError
+from portico.sales.views.document_form import document_form_page
 
 PAGE_SIZE = 50
 DEFAULT_VALIDITY_DAYS = 30
@@ -126,50 +125,34 @@ def _quote_form_page(request, quote: Quote | None):
         form.initial["contacts"] = [
             contact.pk for contact in form.contact_choices if contact.is_primary and contact.email
         ]
-    formset = line_formset(request.POST or None, organization=organization, document=quote)
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        data = form.document_data(formset.lines())
+
+    def save(lines):
+        data = form.document_data(lines)
         expiry_date = form.cleaned_data.get("expiry_date")
-        try:
-            if quote is None:
-                quote = services.quote_create(
-                    organization=organization,
-                    data=data,
-                    expiry_date=expiry_date,
-                    actor=request.user,
-                )
-                messages.success(request, _("Quote %(number)s created.") % {"number": quote.number})
-            else:
-                revision = quote.revision
-                quote = services.quote_update(
-                    quote=quote, data=data, expiry_date=expiry_date, actor=request.user
-                )
-                if quote.revision != revision:
-                    messages.success(
-                        request,
-                        _("Quote %(number)s saved as revision %(revision)s.")
-                        % {"number": quote.number, "revision": quote.revision},
-                    )
-                else:
-                    messages.success(
-                        request, _("Quote %(number)s saved.") % {"number": quote.number}
-                    )
-        except SalesError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            return redirect("quotes:detail", pk=quote.pk)
-    customer = form.chosen_customer
-    context = {
-        "form": form,
-        "formset": formset,
-        "quote": quote,
-        "currency_digits": get_currency_precision(customer.currency) if customer else 2,
-    }
-    return render(
+        if quote is None:
+            saved = services.quote_create(
+                organization=organization, data=data, expiry_date=expiry_date, actor=request.user
+            )
+            return saved, _("Quote %(number)s created.") % {"number": saved.number}
+        revision = quote.revision
+        saved = services.quote_update(
+            quote=quote, data=data, expiry_date=expiry_date, actor=request.user
+        )
+        if saved.revision != revision:
+            return saved, _("Quote %(number)s saved as revision %(revision)s.") % {
+                "number": saved.number,
+                "revision": saved.revision,
+            }
+        return saved, _("Quote %(number)s saved.") % {"number": saved.number}
+
+    return document_form_page(
         request,
-        "sales/quotes/quote_form.html",
-        context,
-        status=422 if request.method == "POST" else 200,
+        document=quote,
+        form=form,
+        save=save,
+        template="sales/quotes/quote_form.html",
+        context_name="quote",
+        detail_url="quotes:detail",
     )
 
 
