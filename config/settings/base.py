@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "portico.projects",
     "portico.portal_access",
     "portico.portal",
+    "portico.comments",
     "portico.mail",
     "django.contrib.auth",
     "django.contrib.contenttypes",

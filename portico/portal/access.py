@@ -24,7 +24,13 @@ from django.utils.http import urlencode
 
 from portico.accounts.models import Organization
 from portico.portal_access.authentication import portal_sign_in_record
-from portico.portal_access.models import AccessStatus, PortalAccess, PortalSettings
+from portico.portal_access.models import (
+    AccessStatus,
+    PortalAccess,
+    PortalModule,
+    PortalSettings,
+    all_modules,
+)
 from portico.portal_access.selectors import (
     organization_for_portal_name,
     portal_access_for_user,
@@ -76,6 +82,7 @@ def portal_public_view(view):
         request.organization = organization
         request.portal_access = None
         request.portal_customer = None
+        request.portal_modules = []
         with timezone.override(organization.time_zone):
             return view(request, portal_name, *args, **kwargs)
 
@@ -88,6 +95,18 @@ def portal_settings_of(access: PortalAccess) -> PortalSettings | None:
         return access.organization.portal_settings
     except ObjectDoesNotExist:
         return None
+
+
+def portal_modules_of(access: PortalAccess) -> list[str]:
+    """The modules this contact sees, in the portal's order: those the
+    organisation shows, narrowed to the contact's own permissions if staff
+    set any (an empty list on the access means all the organisation shows)."""
+    portal_settings = portal_settings_of(access)
+    shown = portal_settings.modules if portal_settings is not None else all_modules()
+    allowed = [module for module in PortalModule.values if module in shown]
+    if access.modules:
+        allowed = [module for module in allowed if module in access.modules]
+    return allowed
 
 
 def two_factor_state(request: HttpRequest, access: PortalAccess) -> TwoFactorState:
@@ -132,11 +151,14 @@ def access_disabled_response(request: HttpRequest):
     return render(request, "portal/access_disabled.html", status=403)
 
 
-def portal_view(view=None, *, two_factor_pending: bool = False):
+def portal_view(view=None, *, two_factor_pending: bool = False, module: str | None = None):
     """For signed-in portal pages (see the module's docstring).
 
     ``two_factor_pending=True`` lets in a person who has not passed the
     two-factor step yet: the pages that ask for the code or set the device up.
+    ``module`` (a ``PortalModule``): the page belongs to that module, and a
+    contact who may not see it gets a 404, as for a page that does not exist.
+    It sets ``request.portal_modules``, the modules the contact sees.
     """
 
     def decorate(view):
@@ -161,6 +183,9 @@ def portal_view(view=None, *, two_factor_pending: bool = False):
                 return access_disabled_response(request)
             request.portal_access = access
             request.portal_customer = access.customer
+            request.portal_modules = portal_modules_of(access)
+            if module is not None and module not in request.portal_modules:
+                raise Http404("This part of the portal is not shown to you.")
             request.portal_two_factor = two_factor_state(request, access)
             request.portal_two_factor_pending = request.portal_two_factor in (
                 TwoFactorState.VERIFY,
@@ -174,7 +199,7 @@ def portal_view(view=None, *, two_factor_pending: bool = False):
                 if organization.pk not in request.session.get(SESSION_ENTERED_KEY, []):
                     portal_sign_in_record(access=access)
                     _session_add(request, SESSION_ENTERED_KEY, organization.pk)
-            with translation.override(access.customer.portal_language):
+            with translation.override(access.effective_language):
                 response = view(request, portal_name, *args, **kwargs)
             return response
 

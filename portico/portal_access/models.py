@@ -61,6 +61,7 @@ class PortalSettings(TimeStampedModel):
     require_two_factor = models.BooleanField(
         _("Require two-factor authentication for portal users"), default=False
     )
+    show_void_documents = models.BooleanField(_("Show void documents in the portal"), default=False)
 
     class Meta:
         verbose_name = _("portal settings")
@@ -136,6 +137,11 @@ class PortalAccess(OrganizationOwnedModel):
     # Per-contact permissions: the modules this contact sees, within those the
     # organisation shows (empty list = all the organisation shows).
     modules = models.JSONField(_("modules"), default=list, blank=True)
+    # The contact's own choice of language in the portal ("" = the customer's
+    # portal language).
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
 
     class Meta:
         verbose_name = _("portal access")
@@ -168,6 +174,11 @@ class PortalAccess(OrganizationOwnedModel):
 
     def get_display_status_display(self) -> str:
         return AccessStatus(self.display_status).label
+
+    @property
+    def effective_language(self) -> str:
+        """The portal's language for this contact: their own choice, else the customer's."""
+        return self.language or self.customer.portal_language
 
 
 class PortalInvitation(TimeStampedModel):

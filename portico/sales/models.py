@@ -94,6 +94,18 @@ class SalesDocument(OrganizationOwnedModel):
         related_name="+",
         verbose_name=_("created by"),
     )
+    # The latest view in the portal (portico.portal.models.DocumentView keeps
+    # one row per contact); kept here so staff lists show and filter "Viewed"
+    # without a query per row.
+    portal_viewed_at = models.DateTimeField(_("viewed in portal"), null=True, blank=True)
+    portal_viewed_by = models.ForeignKey(
+        "customers.ContactPerson",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("viewed in portal by"),
+    )
 
     class Meta:
         abstract = True
@@ -281,6 +293,60 @@ class QuoteRevision(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.quote_id} r{self.number}"
+
+
+class QuoteDecisionKind(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class QuoteDecision(TimeStampedModel):
+    """A customer's acceptance or refusal of one revision of a quote, in the portal.
+
+    It records who decided, when, from where and the SHA-256 of the exact
+    revision shown (``content_hash``), so an acceptance can be proven later
+    (the certificate of acceptance). One decision per revision: two contacts
+    deciding at the same moment cannot both win.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="decisions")
+    kind = models.CharField(_("decision"), max_length=10, choices=QuoteDecisionKind.choices)
+    revision_number = models.PositiveIntegerField(_("revision"))
+    content_hash = models.CharField(_("SHA-256"), max_length=64)
+    contact = models.ForeignKey(
+        "customers.ContactPerson",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("contact person"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # As typed by the person when accepting; their e-mail at that moment.
+    signer_name = models.CharField(_("name"), max_length=200, blank=True)
+    signer_email = models.EmailField(_("e-mail"), blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    terms_accepted = models.BooleanField(_("terms accepted"), default=False)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=500, blank=True)
+    decided_at = models.DateTimeField(_("decided"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quote decision")
+        verbose_name_plural = _("quote decisions")
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quote", "revision_number"], name="quote_decision_one_per_revision"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote_id} r{self.revision_number} {self.kind}"
 
 
 # --- sales orders ------------------------------------------------------------------

@@ -144,7 +144,7 @@ def test_home_greets_the_contact_with_the_customer_and_the_banner(
     assert portal_access.customer.display_name in page
     assert portal_access.organization.name in page
     assert "Closed on Friday 24th." in page
-    assert "Change password" in page and "Two-factor authentication" in page
+    assert "My details" in page and "Security" in page
 
 
 def test_entering_the_portal_records_the_sign_in_once_per_session(
