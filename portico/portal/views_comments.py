@@ -21,3 +21,8 @@ def project_comment(request, portal_name, **kwargs):
 
 def attachment_download(request, portal_name, **kwargs):
     raise Http404
+
+
+def comments_context(*, request, document) -> dict:
+    """Context for portal/comments/_thread.html on a document's or project's page."""
+    return {}

@@ -13,3 +13,8 @@ def quote_decline(request, portal_name, **kwargs):
 
 def quote_certificate(request, portal_name, **kwargs):
     raise Http404
+
+
+def decision_panel_context(*, request, quote) -> dict:
+    """Context for portal/quotes/_decision.html on the quote's page (views_documents)."""
+    return {}
