@@ -11,6 +11,7 @@ urlpatterns = [
     path("app/credit-notes/", include("portico.sales.urls.credit_notes")),
     path("app/payments/", include("portico.payments.urls")),
     path("app/projects/", include("portico.projects.urls")),
+    path("app/comments/", include("portico.comments.urls")),
     path("app/settings/emails/", include("portico.mail.urls")),
     path("app/settings/portal/", include("portico.portal_access.urls")),
     path("portal/<slug:portal_name>/", include("portico.portal.urls")),

@@ -158,6 +158,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Comment attachments (PDF and images): the largest file accepted.
+COMMENT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 EMAIL_URL = env_str("EMAIL_URL", "outbox://")
 globals().update(email_from_url(EMAIL_URL))

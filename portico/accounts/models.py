@@ -4,6 +4,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from portico.core.models import TimeStampedModel
@@ -42,6 +43,9 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("Django admin access"), default=False)
+    # Part of every session's authentication hash: raising it ends all the
+    # person's sessions, on every device ("Sign out of all sessions").
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -64,6 +68,19 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
 
     def get_short_name(self) -> str:
         return (self.full_name.split() or [self.email])[0]
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's HMAC of the password, plus the session generation once it
+        was raised (generation 0 keeps Django's own hash, so existing sessions
+        survive the upgrade)."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "portico.accounts.models.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Organization(TimeStampedModel):

@@ -42,6 +42,7 @@ from portico.portal.forms import (
     PortalSignInForm,
     TwoFactorCodeForm,
 )
+from portico.portal.selectors_overview import home_summary
 from portico.portal_access import two_factor as two_factor_services
 from portico.portal_access.authentication import (
     PortalAccessDisabledError,
@@ -52,7 +53,7 @@ from portico.portal_access.authentication import (
     portal_password_reset_user,
     portal_sign_in_record,
 )
-from portico.portal_access.models import AccessStatus, PortalModule
+from portico.portal_access.models import AccessStatus
 from portico.portal_access.selectors import portal_access_for_user
 from portico.portal_access.services import (
     InvitationError,
@@ -103,14 +104,12 @@ def home(request, portal_name: str):
     portal_settings = portal_settings_of(access) or portal_settings_get(
         organization=request.organization
     )
-    shown = [module for module in portal_settings.modules if module in PortalModule.values]
-    if access.modules:
-        shown = [module for module in shown if module in access.modules]
     context = {
         "contact": access.contact,
         "customer": access.customer,
         "banner_message": portal_settings.banner_message,
-        "coming_modules": [PortalModule(module).label for module in shown],
+        "modules": request.portal_modules,
+        "summary": home_summary(access=access, modules=request.portal_modules),
     }
     return render(request, "portal/home.html", context)
 

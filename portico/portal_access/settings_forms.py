@@ -43,6 +43,14 @@ class PortalSettingsForm(forms.Form):
         choices=PortalModule.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+    show_void_documents = forms.BooleanField(
+        label=_("Show void documents in the portal"),
+        required=False,
+        help_text=_(
+            "Void invoices, sales orders and credit notes stay listed, marked Void. "
+            "Drafts are never shown."
+        ),
+    )
     invitation_lifetime_days = forms.IntegerField(
         label=_("Invitation lifetime"),
         min_value=INVITATION_LIFETIME_MIN_DAYS,

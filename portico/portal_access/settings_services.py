@@ -90,6 +90,7 @@ PORTAL_SETTINGS_FIELDS = (
     "email_customers_on_comment",
     "allow_customers_edit_details",
     "modules",
+    "show_void_documents",
     "invitation_lifetime_days",
     "require_two_factor",
 )
@@ -116,6 +117,7 @@ def portal_settings_update(
     modules: list[str],
     invitation_lifetime_days: int,
     require_two_factor: bool,
+    show_void_documents: bool = False,
 ) -> PortalSettings:
     """Save every setting of the organisation's portal at once (owners and admins)."""
     _require_settings_manager(membership)
@@ -150,6 +152,7 @@ def portal_settings_update(
         portal_settings.modules = [module for module in PortalModule.values if module in modules]
         portal_settings.invitation_lifetime_days = invitation_lifetime_days
         portal_settings.require_two_factor = require_two_factor
+        portal_settings.show_void_documents = show_void_documents
         portal_settings.save()
     return portal_settings
 

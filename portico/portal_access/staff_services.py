@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from portico.accounts.models import User
 from portico.customers.models import ContactPerson, Customer
-from portico.portal_access.models import AccessStatus, PortalAccess
+from portico.portal_access.models import AccessStatus, PortalAccess, PortalModule
 from portico.portal_access.services import (
     InviteOutcome,
     PortalAccessError,
@@ -28,10 +28,19 @@ from portico.portal_access.staff_selectors import ContactPortalStatus
 class ConfigureOutcome:
     invited: int = 0
     disabled: int = 0
+    # Contacts (already invited or active) whose modules changed.
+    modules_changed: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.invited or self.disabled)
+        return bool(self.invited or self.disabled or self.modules_changed)
+
+
+def portal_modules_normalize(modules) -> list[str]:
+    """The modules a contact may see, as stored on the access: in the portal's
+    order, and ``[]`` (no limit) when every module is chosen."""
+    chosen = [module for module in PortalModule.values if module in set(modules)]
+    return [] if len(chosen) == len(PortalModule.values) else chosen
 
 
 def _has_access(contact: ContactPerson) -> bool:
@@ -39,8 +48,25 @@ def _has_access(contact: ContactPerson) -> bool:
     return ContactPortalStatus.of(contact).granted
 
 
+def _modules_check(modules: dict[int, list[str]], contacts: list[ContactPerson], ticked) -> None:
+    names = {contact.pk: contact.full_name for contact in contacts}
+    for contact_id, chosen in modules.items():
+        if set(chosen) - set(PortalModule.values):
+            raise PortalAccessError(_("Choose the modules from the list."), field="contacts")
+        if contact_id in ticked and contact_id in names and not chosen:
+            raise PortalAccessError(
+                _("Choose at least one module for %(name)s, or untick them to end their access.")
+                % {"name": names[contact_id]},
+                field="contacts",
+            )
+
+
 def portal_access_configure(
-    *, customer: Customer, contact_ids: set[int], actor: User | None
+    *,
+    customer: Customer,
+    contact_ids: set[int],
+    actor: User | None,
+    modules: dict[int, list[str]] | None = None,
 ) -> ConfigureOutcome:
     """Give exactly the ticked contact persons of ``customer`` portal access.
 
@@ -48,7 +74,12 @@ def portal_access_configure(
     new invitation), the unticked that had access are disabled at once. A
     contact id of another customer or organisation, or a newly ticked contact
     without an e-mail, raises PortalAccessError and changes nothing.
+
+    ``modules`` (contact id → the modules that contact may see) limits each
+    ticked contact to some modules of the portal; every module (stored as
+    ``[]``) means no limit. A contact left out keeps what they have.
     """
+    modules = modules or {}
     with transaction.atomic():
         # Two staff saving the same dialog at once are serialised here.
         customer = Customer.objects.select_for_update().get(
@@ -77,16 +108,31 @@ def portal_access_configure(
                 % {"names": ", ".join(without_email)},
                 field="contacts",
             )
+        _modules_check(modules, contacts, contact_ids)
         portal_settings = portal_settings_get(organization=customer.organization)
-        invited = disabled = 0
+        invited = disabled = modules_changed = 0
         for contact in contacts:
+            access = getattr(contact, "portal_access", None)
             if contact.pk in contact_ids and not _has_access(contact):
-                portal_access_invite(contact=contact, actor=actor, portal_settings=portal_settings)
+                access = portal_access_invite(
+                    contact=contact, actor=actor, portal_settings=portal_settings
+                ).access
                 invited += 1
+                newly_invited = True
             elif contact.pk not in contact_ids and _has_access(contact):
                 portal_access_disable(access=contact.portal_access, actor=actor)
                 disabled += 1
-    return ConfigureOutcome(invited=invited, disabled=disabled)
+                continue
+            else:
+                newly_invited = False
+            if contact.pk not in contact_ids or contact.pk not in modules or access is None:
+                continue
+            chosen = portal_modules_normalize(modules[contact.pk])
+            if access.modules != chosen:
+                PortalAccess.objects.filter(pk=access.pk).update(modules=chosen)
+                access.modules = chosen
+                modules_changed += not newly_invited
+    return ConfigureOutcome(invited=invited, disabled=disabled, modules_changed=modules_changed)
 
 
 def portal_access_reinvite(*, access: PortalAccess, actor: User | None) -> InviteOutcome:

@@ -14,7 +14,7 @@ from portico.accounts.decorators import staff_view
 from portico.customers import selectors as customer_selectors
 from portico.customers.models import Customer
 from portico.portal_access.models import PortalAccess
-from portico.portal_access.services import PortalAccessError
+from portico.portal_access.services import PortalAccessError, portal_settings_get
 from portico.portal_access.staff_forms import ConfigurePortalAccessForm
 from portico.portal_access.staff_selectors import (
     portal_access_for_contact,
@@ -45,6 +45,15 @@ def _configure_message(outcome: ConfigureOutcome) -> str:
             )
             % {"count": outcome.disabled}
         )
+    if outcome.modules_changed:
+        parts.append(
+            ngettext(
+                "Modules changed for %(count)s contact person.",
+                "Modules changed for %(count)s contact persons.",
+                outcome.modules_changed,
+            )
+            % {"count": outcome.modules_changed}
+        )
     return _("Portal access saved: %(changes)s") % {"changes": " ".join(parts)}
 
 
@@ -58,11 +67,18 @@ def customer_access(request, customer_id: int):
     except Customer.DoesNotExist as error:
         raise Http404 from error
     rows = portal_accesses_for_customer(customer=customer)
-    form = ConfigurePortalAccessForm(request.POST if request.method == "POST" else None, rows=rows)
+    form = ConfigurePortalAccessForm(
+        request.POST if request.method == "POST" else None,
+        rows=rows,
+        organization_modules=portal_settings_get(organization=request.organization).modules,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             outcome = portal_access_configure(
-                customer=customer, contact_ids=form.cleaned_data["contacts"], actor=request.user
+                customer=customer,
+                contact_ids=form.cleaned_data["contacts"],
+                actor=request.user,
+                modules=form.modules_by_contact(),
             )
         except PortalAccessError as error:
             form.add_error("contacts", error.message)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
 from portico.accounts.decorators import staff_view
+from portico.comments.selectors import staff_thread_context
 from portico.projects import selectors, services
 from portico.projects.forms import InvoiceHoursForm, ProjectForm, TimeEntryForm
 from portico.projects.models import Project, ProjectStatus, TimeEntry
@@ -131,6 +132,7 @@ def project_detail(request, project_id: int):
         "filters": filters,
         "hours": selectors.project_hours(project=project),
         "members": selectors.staff_members(organization=request.organization),
+        **staff_thread_context(request, project),
     }
     if request.htmx and request.htmx.target == "time-entry-results":
         return render(request, "projects/partials/_time_entry_results.html", context)

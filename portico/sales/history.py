@@ -17,6 +17,8 @@ def _messages() -> dict[str, str]:
         "sent": _("Marked as sent"),
         "accepted": _("Marked as accepted"),
         "declined": _("Marked as declined"),
+        "accepted_in_portal": _("Accepted in portal by %(name)s"),
+        "declined_in_portal": _("Declined in portal by %(name)s: %(reason)s"),
         "converted": _("Converted to %(target)s"),
         "confirmed": _("Confirmed"),
         "fulfilment": _("Fulfilment changed to %(status)s"),
@@ -34,6 +36,8 @@ def _messages() -> dict[str, str]:
         "opened": _("Opened"),
         "voided": _("Voided"),
         "paid": _("Paid in full"),
+        "commented_in_portal": _("Comment from %(name)s"),
+        "viewed_in_portal": _("Viewed in portal by %(name)s"),
     }
 
 

@@ -10,6 +10,7 @@ Django's ``date`` filter.
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db import models
 from django.utils import translation
@@ -273,3 +274,124 @@ def statement_pdf(*, statement, language: str) -> bytes:
             "footer_css": _css_string(f"{organization.name} · {title} · {customer.display_name}"),
         }
     return render_pdf(template="sales/pdf/statement.html", context=context, language=language)
+
+
+# --- certificate of acceptance ---------------------------------------------------------
+
+
+def _snapshot_decimal(value) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _snapshot_date(value):
+    from datetime import date
+
+    return date.fromisoformat(value) if value else None
+
+
+def _quote_as_accepted(quote: Quote, revision) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
+    """The quote and its lines as recorded in ``revision`` (what the customer
+    accepted), in the shape the PDF templates read; the live quote when no
+    snapshot was recorded."""
+    if revision is None:
+        lines = list(quote.lines.order_by("position", "id"))
+        return quote, lines
+    snapshot = revision.snapshot
+    money = ("subtotal", "discount_total", "tax_total", "total")
+    document = SimpleNamespace(
+        pk=quote.pk,
+        number=snapshot.get("number") or quote.number,
+        date=_snapshot_date(snapshot.get("date")) or quote.date,
+        expiry_date=_snapshot_date(snapshot.get("expiry_date")),
+        reference=snapshot.get("reference", ""),
+        currency=snapshot.get("currency") or quote.currency,
+        notes=snapshot.get("notes", ""),
+        terms=snapshot.get("terms", ""),
+        revision=revision.number,
+        status=quote.status,
+        organization=quote.organization,
+        customer=quote.customer,
+        billing_address=quote.billing_address,
+        shipping_address=quote.shipping_address,
+        **{name: _snapshot_decimal(snapshot.get(name)) for name in money},
+    )
+    lines = [
+        SimpleNamespace(
+            position=entry.get("position"),
+            description=entry.get("description", ""),
+            quantity=_snapshot_decimal(entry.get("quantity")),
+            unit=entry.get("unit", ""),
+            rate=_snapshot_decimal(entry.get("rate")),
+            discount_percent=_snapshot_decimal(entry.get("discount_percent")),
+            tax_name=entry.get("tax_name", ""),
+            tax_rate=_snapshot_decimal(entry.get("tax_rate")),
+            amount=_snapshot_decimal(entry.get("amount")),
+            tax_amount=_snapshot_decimal(entry.get("tax_amount")),
+        )
+        for entry in sorted(snapshot.get("lines", []), key=lambda entry: entry.get("position", 0))
+    ]
+    return document, lines
+
+
+def _utc_offset(moment) -> str:
+    """The offset from UTC as "+01:00"."""
+    offset = moment.strftime("%z") or "+0000"
+    return f"{offset[:3]}:{offset[3:]}"
+
+
+def certificate_pdf(*, quote: Quote, decision, language: str) -> bytes:
+    """The certificate of acceptance: the quote as the customer accepted it
+    (the recorded revision), then who accepted it, when, from where, and the
+    SHA-256 of that revision."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from portico.sales.models import QuoteRevision
+
+    revision = QuoteRevision.objects.filter(
+        quote_id=quote.pk, number=decision.revision_number
+    ).first()
+    document, lines = _quote_as_accepted(quote, revision)
+    for line in lines:
+        line.title, _newline, line.detail = line.description.strip().partition("\n")
+    organization = quote.organization
+    customer = quote.customer
+    billing = _address_lines(document.billing_address) or customer.address_lines("billing")
+    shipping = _address_lines(document.shipping_address)
+    try:
+        zone = ZoneInfo(organization.time_zone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    decided_local = timezone.localtime(decision.decided_at, zone)
+    with translation.override(language):
+        title = _("Quote")
+        certificate_title = _("Certificate of acceptance")
+        context = {
+            "kind": "quote",
+            "document": document,
+            "lines": lines,
+            "tax_summary": tax_summary(lines),
+            "customer": customer,
+            "billing_lines": billing,
+            "shipping_lines": shipping if shipping != billing else [],
+            "has_discount": any(line.discount_percent for line in lines),
+            "has_tax": any(line.tax_rate for line in lines),
+            "stamp": _("Accepted"),
+            "title": title,
+            "certificate_title": certificate_title,
+            "decision": decision,
+            "decided_local": decided_local,
+            "decided_utc": decision.decided_at.astimezone(ZoneInfo("UTC")),
+            "time_zone_name": str(zone),
+            "utc_offset": _utc_offset(decided_local),
+            "generated_at": timezone.localtime(timezone.now(), zone),
+            "organization": organization,
+            "organization_address": _address_lines(organization.address),
+            "language": language,
+            "page_counter_css": page_counter_css(),
+            "footer_css": _css_string(
+                f"{organization.name} · {certificate_title} · {title} {document.number}"
+            ),
+        }
+    return render_pdf(template="sales/pdf/certificate.html", context=context, language=language)

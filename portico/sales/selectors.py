@@ -23,6 +23,9 @@ SORTS = {
     "-total": ("-total", "-id"),
 }
 DEFAULT_SORT = "-date"
+VIEWED_YES = "yes"
+VIEWED_NO = "no"
+VIEWED_CHOICES = (VIEWED_YES, VIEWED_NO)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class DocumentFilters:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = DEFAULT_SORT
+    # "yes": viewed by the customer in the portal; "no": not viewed; "": either.
+    viewed: str = ""
 
     @classmethod
     def from_query(cls, query: QueryDict, *, sorts: dict = SORTS) -> "DocumentFilters":
@@ -47,6 +52,7 @@ class DocumentFilters:
             date_from=_date(query.get("date_from")),
             date_to=_date(query.get("date_to")),
             sort=sort if sort in sorts else DEFAULT_SORT,
+            viewed=viewed if (viewed := query.get("viewed", "")) in VIEWED_CHOICES else "",
         )
 
 
@@ -152,9 +158,13 @@ def document_list(
     ``status`` filtering that depends on today (expired, overdue) is the
     caller's: it passes an already filtered queryset through ``model``'s manager.
     """
-    documents = (
-        PagedByIdQuerySet(model).filter(organization=organization).select_related("customer")
-    )
+    documents = PagedByIdQuerySet(model).filter(organization=organization)
+    # Quotes, orders, invoices and credit notes show who viewed them in the portal.
+    tracks_views = _tracks_portal_views(model)
+    if tracks_views:
+        documents = documents.select_related("customer", "portal_viewed_by")
+    else:
+        documents = documents.select_related("customer")
     if filters.q:
         documents = documents.filter(
             document_search(model=model, organization=organization, q=filters.q)
@@ -165,7 +175,13 @@ def document_list(
         documents = documents.filter(date__gte=filters.date_from)
     if filters.date_to:
         documents = documents.filter(date__lte=filters.date_to)
+    if tracks_views and filters.viewed:
+        documents = documents.filter(portal_viewed_at__isnull=filters.viewed == VIEWED_NO)
     return documents.order_by(*sorts[filters.sort])
+
+
+def _tracks_portal_views(model: type[Model]) -> bool:
+    return any(field.name == "portal_viewed_by" for field in model._meta.get_fields())
 
 
 def document_get(*, model: type[Model], organization: Organization, pk: int) -> Model:

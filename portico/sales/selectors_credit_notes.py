@@ -32,7 +32,7 @@ def credit_note_get(*, organization: Organization, pk: int) -> CreditNote:
     """One credit note with its lines, related invoice and applications;
     DoesNotExist (→ 404) for any other organisation's."""
     return (
-        CreditNote.objects.select_related("customer", "created_by", "invoice")
+        CreditNote.objects.select_related("customer", "created_by", "invoice", "portal_viewed_by")
         .prefetch_related(
             "lines",
             Prefetch(

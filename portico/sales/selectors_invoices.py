@@ -62,7 +62,9 @@ def invoice_detail(*, organization: Organization, pk: int) -> Invoice:
     from portico.payments.models import PaymentAllocation
 
     return (
-        Invoice.objects.select_related("customer", "created_by", "sales_order", "quote")
+        Invoice.objects.select_related(
+            "customer", "created_by", "sales_order", "quote", "portal_viewed_by"
+        )
         .prefetch_related(
             "lines",
             "contacts",

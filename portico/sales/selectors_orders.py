@@ -34,7 +34,7 @@ def sales_order_get(*, organization: Organization, pk: int) -> SalesOrder:
 def sales_order_detail(*, organization: Organization, pk: int) -> SalesOrder:
     """One order with everything its page shows, in a fixed number of queries."""
     return (
-        SalesOrder.objects.select_related("customer", "created_by", "quote")
+        SalesOrder.objects.select_related("customer", "created_by", "quote", "portal_viewed_by")
         .prefetch_related(
             "lines", "contacts", Prefetch("invoices", queryset=Invoice.objects.order_by("id"))
         )

@@ -45,7 +45,7 @@ def quote_get(*, organization: Organization, pk: int) -> Quote:
 def quote_detail(*, organization: Organization, pk: int) -> Quote:
     """One quote with everything its page shows, in a fixed number of queries."""
     return (
-        Quote.objects.select_related("customer", "created_by")
+        Quote.objects.select_related("customer", "created_by", "portal_viewed_by")
         .prefetch_related(
             "lines",
             "contacts",

@@ -524,8 +524,8 @@ def test_another_organisations_invoice_is_not_found(staff_client):
 
 # session, user, membership + organisation, the invoice with customer, creator,
 # order and quote; its lines, contacts, payments, credits; its history; the
-# organisation switcher's memberships
-DETAIL_QUERIES = 10
+# organisation switcher's memberships; the comment thread
+DETAIL_QUERIES = 11
 
 
 @pytest.mark.parametrize("count", [5, 60])

@@ -336,8 +336,9 @@ def test_another_organisations_order_is_not_found(staff_client):
 
 
 # session, user, membership + organisation, the order with customer, creator and
-# quote; its lines, contacts, invoices; its history; the organisation switcher
-DETAIL_QUERIES = 9
+# quote; its lines, contacts, invoices; its history; the organisation switcher;
+# the comment thread
+DETAIL_QUERIES = 10
 
 
 @pytest.mark.parametrize("count", [5, 60])

@@ -532,8 +532,9 @@ def test_detail_of_a_declined_quote_offers_no_conversion(staff_client, customer,
 
 # session, user, membership + organisation, quote with customer and creator, its
 # lines, contacts, revisions, sales orders, invoices, history with actors, the
-# organisation switcher's memberships
-DETAIL_QUERIES = 11
+# organisation switcher's memberships; the customer's latest portal decision;
+# the comment thread
+DETAIL_QUERIES = 13
 
 
 @pytest.mark.parametrize("line_count", [1, 30])

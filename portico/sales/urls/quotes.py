@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/convert/invoice/", views.quote_convert_to_invoice, name="convert_to_invoice"),
     path("<int:pk>/delete/", views.quote_delete, name="delete"),
     path("<int:pk>/pdf/", views.quote_pdf, name="pdf"),
+    path("<int:pk>/certificate/", views.quote_certificate, name="certificate"),
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
 from portico.accounts.decorators import staff_view
+from portico.comments.selectors import staff_thread_context
 from portico.customers.models import Customer
 from portico.sales import selectors_invoices
 from portico.sales.forms_invoices import InvoiceForm
@@ -170,6 +171,7 @@ def invoice_detail(request, pk: int):
             "payments": invoice.payment_allocations.all(),
             "credits": invoice.credit_applications.all(),
             "history": history_of(document=invoice),
+            **staff_thread_context(request, invoice),
             "can_edit": status not in (InvoiceStatus.VOID, InvoiceStatus.PAID),
             "can_send": status == InvoiceStatus.DRAFT,
             "can_void": status != InvoiceStatus.VOID,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
 from portico.accounts.decorators import staff_view
+from portico.comments.selectors import staff_thread_context
 from portico.customers.models import Customer
 from portico.sales import selectors_orders
 from portico.sales.forms_orders import FulfilmentForm, SalesOrderForm
@@ -147,6 +148,7 @@ def _detail_page(request, pk: int, *, fulfilment_form: FulfilmentForm | None = N
             "order": order,
             "document": order,
             "history": history_of(document=order),
+            **staff_thread_context(request, order),
             "fulfilment_form": fulfilment_form,
             "can_edit": status in services.EDITABLE_STATUSES,
             "can_confirm": status == SalesOrderStatus.DRAFT,

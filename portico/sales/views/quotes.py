@@ -15,15 +15,17 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
 from portico.accounts.decorators import staff_view
+from portico.comments.selectors import staff_thread_context
 from portico.core.pdf import pdf_response
 from portico.customers.models import Customer
 from portico.sales import selectors_quotes
 from portico.sales.forms_quotes import QuoteForm
 from portico.sales.history import history_of
-from portico.sales.models import Quote, QuoteStatus
+from portico.sales.models import Quote, QuoteDecisionKind, QuoteStatus
 from portico.sales.selectors import DocumentFilters
 from portico.sales.services import quotes as services
 from portico.sales.services.common import SalesError
+from portico.sales.services.quote_decisions import quote_decision_latest
 from portico.sales.views.document_form import document_form_page
 
 PAGE_SIZE = 50
@@ -55,6 +57,7 @@ def _filters_query(filters: DocumentFilters) -> str:
         "date_from": filters.date_from.isoformat() if filters.date_from else "",
         "date_to": filters.date_to.isoformat() if filters.date_to else "",
         "sort": "" if filters.sort == "-date" else filters.sort,
+        "viewed": filters.viewed,
     }
     return urlencode({name: value for name, value in values.items() if value})
 
@@ -84,6 +87,7 @@ def quote_list(request):
             or filters.customer_id
             or filters.date_from
             or filters.date_to
+            or filters.viewed
         ),
     }
     if request.htmx and request.htmx.target == "quote-results":
@@ -179,6 +183,8 @@ def quote_detail(request, pk: int):
             "quote": quote,
             "document": quote,
             "history": history_of(document=quote),
+            "customer_decision": quote_decision_latest(quote=quote),
+            **staff_thread_context(request, quote),
             "editable": quote.status in services.EDITABLE_STATUSES,
             "decidable": quote.status in services.DECIDABLE_STATUSES,
             "convertible": quote.status in services.CONVERTIBLE_STATUSES,
@@ -279,4 +285,19 @@ def quote_pdf(request, pk: int):
         raise Http404 from error
     return pdf_response(
         document_pdf(document=quote, language=request.LANGUAGE_CODE), filename=f"{quote.number}.pdf"
+    )
+
+
+@staff_view
+def quote_certificate(request, pk: int):
+    """The certificate of acceptance of a quote the customer accepted in the portal."""
+    from portico.sales.pdf import certificate_pdf
+
+    quote = _get_quote(request, pk)
+    decision = quote_decision_latest(quote=quote)
+    if decision is None or decision.kind != QuoteDecisionKind.ACCEPTED:
+        raise Http404("This quote was not accepted in the portal.")
+    return pdf_response(
+        certificate_pdf(quote=quote, decision=decision, language=request.LANGUAGE_CODE),
+        filename=f"{quote.number}-certificate.pdf",
     )

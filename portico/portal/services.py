@@ -1,0 +1,73 @@
+"""What a contact's visit to the portal changes: which documents they opened.
+
+Only the portal's detail pages call these; staff previews never count.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model
+from django.utils import timezone
+
+from portico.portal.models import DocumentView
+from portico.portal_access.models import PortalAccess
+from portico.sales.history import history_record
+
+
+def _count_view(*, lookup: dict, now) -> bool:
+    """One more view on an existing row; False when the contact has none yet."""
+    return bool(
+        DocumentView.objects.filter(**lookup).update(
+            last_viewed_at=now, view_count=F("view_count") + 1
+        )
+    )
+
+
+def document_view_record(*, access: PortalAccess, document: Model) -> bool:
+    """Record that ``access``'s contact opened ``document`` in the portal.
+
+    Per contact and document: first and last view and how many (the
+    DocumentView row, counted with an UPDATE … SET view_count = view_count + 1,
+    so simultaneous views are all counted); on the document, the latest view
+    and who made it (an UPDATE of those two columns only: a staff edit of the
+    same document is never overwritten). A contact's first view of the
+    document adds "Viewed in portal by …" to its history, once.
+
+    Returns True on the contact's first view of the document.
+    """
+    now = timezone.now()
+    content_type = ContentType.objects.get_for_model(document)
+    lookup = {
+        "content_type": content_type,
+        "object_id": document.pk,
+        "contact_id": access.contact_id,
+    }
+    with transaction.atomic():
+        first_view = False
+        if not _count_view(lookup=lookup, now=now):
+            try:
+                with transaction.atomic():  # a savepoint: the unique constraint may refuse
+                    DocumentView.objects.create(
+                        organization_id=access.organization_id,
+                        customer_id=access.customer_id,
+                        first_viewed_at=now,
+                        last_viewed_at=now,
+                        view_count=1,
+                        **lookup,
+                    )
+                first_view = True
+            except IntegrityError:
+                # Another request of the same contact inserted it a moment ago.
+                _count_view(lookup=lookup, now=now)
+        type(document)._default_manager.filter(
+            pk=document.pk, organization_id=access.organization_id
+        ).update(portal_viewed_at=now, portal_viewed_by_id=access.contact_id)
+        if first_view:
+            history_record(
+                document=document,
+                kind="viewed_in_portal",
+                actor=access.user,
+                name=access.contact.full_name,
+            )
+    document.portal_viewed_at = now
+    document.portal_viewed_by_id = access.contact_id
+    return first_view
