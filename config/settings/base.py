@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "portico.portal_access",
     "portico.portal",
     "portico.comments",
+    "portico.online_payments",
     "portico.mail",
     "django.contrib.auth",
     "django.contrib.contenttypes",

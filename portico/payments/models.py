@@ -42,6 +42,12 @@ class Payment(OrganizationOwnedModel):
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     unused_amount = models.DecimalField(_("unused (customer credit)"), default=0, **MONEY)
+    # Online payments: who took the money ("stripe", "test") and their id for
+    # it. Unique per organisation and provider, so a provider's confirmation
+    # delivered twice (webhook and return page racing, or redelivered) can
+    # never record two payments.
+    provider = models.CharField(_("provider"), max_length=10, blank=True)
+    provider_reference = models.CharField(_("provider reference"), max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -64,6 +70,11 @@ class Payment(OrganizationOwnedModel):
         ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="pay_number_unique"),
+            models.UniqueConstraint(
+                fields=["organization", "provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="pay_provider_reference_unique",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="pay_amount_positive"),
             models.CheckConstraint(
                 condition=Q(unused_amount__gte=0) & Q(unused_amount__lte=models.F("amount")),

@@ -12,6 +12,9 @@ from portico.portal import (
     views_account,
     views_comments,
     views_documents,
+    views_pay,
+    views_pay_status,
+    views_pay_test_gateway,
     views_projects,
     views_quotes,
     views_signup,
@@ -98,4 +101,9 @@ urlpatterns = [
         name="sign_out_everywhere",
     ),
     path("account/language/", views_account.language_set, name="language_set"),
+    # Online payment (issue 6): choose invoices and amounts, then the provider
+    path("pay/", views_pay.pay, name="pay"),
+    path("pay/<int:pk>/", views_pay_status.checkout_status, name="checkout_status"),
+    path("pay/<int:pk>/cancel/", views_pay_status.checkout_cancel, name="checkout_cancel"),
+    path("pay/<int:pk>/card/", views_pay_test_gateway.card, name="test_gateway_card"),
 ]

@@ -1,0 +1,7 @@
+"""PLACEHOLDER while online payment is built (replaced by the real views)."""
+
+from django.http import Http404
+
+
+def pay(request, portal_name, **kwargs):
+    raise Http404
