@@ -153,6 +153,14 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
         "EMAIL_URL": "outbox://",
         "PYTHONPATH": f"{BASE_DIR / 'bench'}{os.pathsep}{BASE_DIR}",
     }
+    # The pages link their CSS through whitenoise's manifest, as in production.
+    subprocess.run(
+        [str(BASE_DIR / ".venv" / "bin" / "python"), "manage.py", "collectstatic", "--noinput"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     log = open(BASE_DIR / "var" / "bench" / "portal_load_gunicorn.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
         [

@@ -10,3 +10,6 @@ from config.settings.base import *  # noqa: F403
 
 DEBUG = False
 ROOT_URLCONF = "portal_load_urls"
+# Static files as in production (whitenoise's manifest), collected into a
+# directory of the bench's own by portal_load.py before gunicorn starts.
+STATIC_ROOT = BASE_DIR / "var" / "bench" / "staticfiles"  # noqa: F405

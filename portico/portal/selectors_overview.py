@@ -133,14 +133,17 @@ class HomeSummary:
 def _outstanding(access: PortalAccess) -> list[OutstandingInvoices]:
     today = timezone.localdate()
     rows = (
+        # "balance_due > 0" is counted, not filtered: as a WHERE condition it
+        # lets SQLite (without statistics) pick the organisation-wide balance
+        # index and read every customer's invoices.
         portal_documents(access=access, model=Invoice)
-        .filter(status__in=OPEN_INVOICE_STATUSES, balance_due__gt=0)
+        .filter(status__in=OPEN_INVOICE_STATUSES)
         .order_by()
         .values("currency")
         .annotate(
-            count=Count("id"),
-            balance=Sum("balance_due"),
-            overdue=Count("id", filter=Q(due_date__lt=today)),
+            count=Count("id", filter=Q(balance_due__gt=0)),
+            balance=Sum("balance_due", filter=Q(balance_due__gt=0)),
+            overdue=Count("id", filter=Q(due_date__lt=today, balance_due__gt=0)),
         )
         .order_by("currency")
     )
@@ -152,6 +155,7 @@ def _outstanding(access: PortalAccess) -> list[OutstandingInvoices]:
             overdue_count=row["overdue"],
         )
         for row in rows
+        if row["count"]
     ]
 
 

@@ -178,7 +178,7 @@ def _line_constraints(prefix: str) -> list[models.BaseConstraint]:
 
 
 def _document_meta_indexes(prefix: str) -> list[models.Index]:
-    """The list's default order, a customer's documents, and the sort by total.
+    """The list's default order, a customer's documents (also by status), and the sort by total.
 
     Number and reference search has its own indexes, per database, outside the
     model state: trigram indexes on PostgreSQL, a covering index on SQLite
@@ -190,6 +190,12 @@ def _document_meta_indexes(prefix: str) -> list[models.Index]:
             fields=["organization", "customer", "-date", "-id"], name=f"{prefix}_org_cust_idx"
         ),
         models.Index(fields=["organization", "total", "id"], name=f"{prefix}_org_total_idx"),
+        # A customer's documents in a status (the portal's home: open invoices,
+        # quotes awaiting a decision, orders in progress): without it SQLite
+        # may pick an organisation-wide index and read every customer's rows.
+        models.Index(
+            fields=["organization", "customer", "status"], name=f"{prefix}_org_cust_status_idx"
+        ),
     ]
 
 
