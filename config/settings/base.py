@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "portico.portal_access",
     "portico.portal",
     "portico.comments",
+    "portico.activity",
     "portico.online_payments",
     "portico.mail",
     "django.contrib.auth",
@@ -200,3 +201,8 @@ LOGGING = {
         "django.utils.autoreload": {"level": "WARNING"},
     },
 }
+
+# Notifications: a member who got this many e-mail notifications within the
+# window gets the next ones together, in one digest at the end of the window.
+NOTIFICATION_DIGEST_THRESHOLD = 10
+NOTIFICATION_DIGEST_WINDOW_SECONDS = 5 * 60

@@ -50,6 +50,16 @@ class Customer(OrganizationOwnedModel):
     payment_terms = models.PositiveSmallIntegerField(
         _("payment terms"), choices=PaymentTerms.choices, default=PaymentTerms.NET_30
     )
+    # The staff member who looks after this customer (notifications can be
+    # limited to one's own customers).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer owner"),
+    )
     portal_language = models.CharField(
         _("portal language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
