@@ -4,7 +4,10 @@ import pytest
 
 from portico.accounts.tests.factories import TEST_PASSWORD, MembershipFactory
 
-pytest_plugins = ["portico.core.testing.browser"]
+pytest_plugins = [
+    "portico.core.testing.browser",
+    "portico.online_payments.testing.fake_stripe",  # the fake_stripe fixture
+]
 
 
 @pytest.fixture

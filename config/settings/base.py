@@ -170,7 +170,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Outbox delivery: a batch shares one SMTP connection; failures back off
 # exponentially from OUTBOX_RETRY_BASE_SECONDS up to OUTBOX_RETRY_MAX_SECONDS
 # and a message is marked failed after OUTBOX_MAX_ATTEMPTS.
-OUTBOX_BATCH_SIZE = 100
+OUTBOX_BATCH_SIZE = 500
 OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_RETRY_BASE_SECONDS = 30
 OUTBOX_RETRY_MAX_SECONDS = 60 * 60
@@ -179,6 +179,9 @@ OUTBOX_CLAIM_SECONDS = 5 * 60
 # seconds); a worker killed in between sends those again (at least once).
 OUTBOX_MARK_SENT_EVERY = 50
 OUTBOX_MARK_SENT_SECONDS = 1.0
+# On SQLite a marking that finds the write lock taken (a bulk job writing) is
+# tried again later; with this many rows unmarked it waits for the lock.
+OUTBOX_MARK_SENT_MAX_PENDING = 250
 
 TASKS = {
     "default": {
@@ -186,6 +189,18 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Online payments: a Pay now locks its invoices against another one for this
+# long (the checkout then expires); the built-in test gateway, which takes no
+# real money, may be turned on (production turns it off, see production.py).
+CHECKOUT_LOCK_MINUTES = 30
+PORTICO_TEST_GATEWAY_ALLOWED = True
+# Stripe's API (tests point it at a local fake). Each request gives up after
+# STRIPE_TIMEOUT_SECONDS; a network error or a 5xx is retried (with the same
+# idempotency key) STRIPE_MAX_NETWORK_RETRIES times.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_TIMEOUT_SECONDS = 20
+STRIPE_MAX_NETWORK_RETRIES = 2
 
 # The public address of this site, used in e-mails (links must be absolute).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -23,3 +23,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# The built-in test gateway marks invoices paid without taking money: refused
+# in production unless explicitly allowed (a staging site, say).
+PORTICO_TEST_GATEWAY_ALLOWED = env_bool("PORTICO_ALLOW_TEST_GATEWAY", default=False)

@@ -90,6 +90,12 @@ class ActivityEvent(models.Model):
 
         return event_summary(self)
 
+    @property
+    def changes(self) -> list[dict]:
+        from portico.activity.summaries import event_changes
+
+        return event_changes(self)
+
 
 class EmailState(models.TextChoices):
     NONE = "", _("No e-mail")

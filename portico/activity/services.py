@@ -252,6 +252,13 @@ def _absolute(url: str) -> str:
     return f"{settings.SITE_URL}{url}" if url else settings.SITE_URL + "/app/"
 
 
+def _reply_to(event: ActivityEvent) -> str:
+    """Replying to a comment's notice reaches the contact who wrote it."""
+    if event.kind == EventKind.COMMENT_ADDED and event.contact is not None:
+        return event.contact.email
+    return ""
+
+
 def _email_queue_one(notification: Notification) -> None:
     from portico.activity.summaries import event_staff_url
 
@@ -270,6 +277,7 @@ def _email_queue_one(notification: Notification) -> None:
             "preferences_url": _absolute("/app/notifications/preferences/"),
         },
         language=recipient.language,
+        reply_to=_reply_to(event),
     )
 
 
@@ -279,7 +287,7 @@ def notification_digest_send(*, recipient_id: int, organization_id: int) -> int:
 
     with transaction.atomic():
         held = list(
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .filter(
                 recipient_id=recipient_id,
                 organization_id=organization_id,

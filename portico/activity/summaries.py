@@ -1,9 +1,14 @@
 """An event in a sentence, in the reader's language (built when shown)."""
 
+import contextlib
+from decimal import Decimal
+
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from portico.activity.models import ActivityEvent, EventKind
+from portico.core.money import format_money
 
 # Staff page of each kind of document an event may name: (URL name, its kwarg).
 _STAFF_PAGES = {
@@ -47,6 +52,12 @@ def event_summary(event: ActivityEvent) -> str:
         "document": _document_label(event),
         **{key: value for key, value in event.data.items() if isinstance(value, str | int)},
     }
+    if "amount_value" in event.data and "currency" in event.data:
+        # Money in the reader's locale ("amount" is its English text).
+        with contextlib.suppress(ArithmeticError, ValueError):
+            values["amount"] = format_money(
+                Decimal(str(event.data["amount_value"])), str(event.data["currency"])
+            )
     templates = {
         EventKind.INVITATION_ACCEPTED: _("%(actor)s (%(customer)s) accepted the portal invitation"),
         EventKind.SIGNED_UP: _("%(actor)s signed up for the portal as %(customer)s"),
@@ -71,15 +82,31 @@ def event_summary(event: ActivityEvent) -> str:
     return text
 
 
+def event_changes(event: ActivityEvent) -> list[dict]:
+    """``data["changes"]`` (what a customer changed) with each label in the
+    active language: the stored ``label_parts`` are translated when shown."""
+    changes = []
+    for change in event.data.get("changes") or []:
+        if not isinstance(change, dict):
+            continue
+        parts = [part for part in change.get("label_parts") or [] if part]
+        label = capfirst(": ".join(_(part) for part in parts) or str(change.get("label", "")))
+        if change.get("person"):
+            label = f"{change['person']}: {label}"
+        changes.append({"label": label, "old": change.get("old", ""), "new": change.get("new", "")})
+    return changes
+
+
 def event_staff_url(event: ActivityEvent) -> str:
     """The staff page the event links to: its document, else its customer, else ""."""
     model = event.content_type.model if event.content_type_id else ""
     if model in _STAFF_PAGES and not document_is_gone(event):
         url_name, kwarg = _STAFF_PAGES[model]
         try:
-            return reverse(url_name, kwargs={kwarg: event.object_id})
+            url = reverse(url_name, kwargs={kwarg: event.object_id})
         except NoReverseMatch:
             return ""
+        return url + "#comments" if event.kind == EventKind.COMMENT_ADDED else url
     if event.customer_id:
         return reverse("customers:detail", kwargs={"customer_id": event.customer_id})
     return ""

@@ -21,7 +21,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from portico.accounts.models import Membership, Organization, Role, User
+from portico.accounts.models import Organization, User
+from portico.activity.models import EventKind
+from portico.activity.services import activity_record
 from portico.comments.attachments import (
     ALLOWED_EXTENSIONS,
     ALLOWED_TYPES,
@@ -34,7 +36,6 @@ from portico.comments.documents import (
     document_label,
     kind_of,
     portal_document_path,
-    staff_document_url,
 )
 from portico.comments.models import Comment, CommentAttachment
 from portico.core.errors import PorticoError
@@ -219,63 +220,28 @@ def comment_add_by_contact(
                     actor=access.user,
                     name=author_name,
                 )
-            portal_settings = portal_settings_get(organization=access.organization)
-            if portal_settings.notify_by_email:
-                _notify_staff(document=document, comment=comment, access=access)
+            activity_record(
+                organization=access.organization,
+                kind=EventKind.COMMENT_ADDED,
+                customer=access.customer,
+                contact=access.contact,
+                actor=access.user,
+                document=document,
+                data={
+                    "excerpt": _excerpt(comment.body),
+                    "attachments": len(checked_files),
+                },
+            )
     except BaseException:
         _delete_stored(stored_names)
         raise
     return comment
 
 
-def _staff_recipients(*, organization: Organization, document: Model) -> list[User]:
-    """The owners and admins, and whoever created the document if still a member."""
-    creator_id = getattr(document, "created_by_id", None)
-    memberships = (
-        Membership.objects.filter(organization=organization, user__is_active=True)
-        .select_related("user")
-        .order_by("pk")
-    )
-    users = []
-    for membership in memberships:
-        if membership.role in (Role.OWNER, Role.ADMIN) or membership.user_id == creator_id:
-            users.append(membership.user)
-    return users
-
-
 def _excerpt(body: str) -> str:
     if len(body) <= EMAIL_EXCERPT_LENGTH:
         return body
     return body[:EMAIL_EXCERPT_LENGTH].rstrip() + "…"
-
-
-def _notify_staff(*, document: Model, comment: Comment, access: PortalAccess) -> None:
-    """E-mail the organisation's owners and admins (and the document's creator),
-    each in their language, with a link to the document's staff page."""
-    organization = access.organization
-    document_url = f"{settings.SITE_URL}{staff_document_url(document)}#comments"
-    attachment_count = comment.attachments.count()
-    for user in _staff_recipients(organization=organization, document=document):
-        with translation.override(user.language):
-            label = document_label(document)
-        email_queue(
-            organization=organization,
-            kind="comments.customer_comment",
-            to_email=user.email,
-            to_name=user.get_full_name(),
-            template="comments/email/customer_comment",
-            context={
-                "document": document,
-                "document_label": label,
-                "customer": access.customer,
-                "author_name": comment.author_name,
-                "body": _excerpt(comment.body),
-                "attachment_count": attachment_count,
-                "document_url": document_url,
-            },
-            language=user.language,
-            reply_to=access.contact.email or "",
-        )
 
 
 # -- From the back office ------------------------------------------------------------

@@ -15,6 +15,25 @@ from django.db import connections, router
 from django.db.models import Model
 from django.utils import timezone
 
+# Field types whose database value is the Python value itself when it has
+# exactly this type (no conversion on SQLite nor PostgreSQL).
+_PLAIN_TYPES: dict[str, type] = {
+    **dict.fromkeys(("CharField", "TextField", "EmailField", "SlugField", "URLField"), str),
+    **dict.fromkeys(
+        (
+            "ForeignKey",
+            "OneToOneField",
+            "IntegerField",
+            "BigIntegerField",
+            "SmallIntegerField",
+            "PositiveIntegerField",
+            "PositiveBigIntegerField",
+            "PositiveSmallIntegerField",
+        ),
+        int,
+    ),
+}
+
 
 def rows_insert(
     *, model: type[Model], rows: list[dict[str, object]], shared: dict[str, object]
@@ -48,16 +67,24 @@ def rows_insert(
         else:
             raise ValueError(f"no value for {model.__name__}.{field.name}")
         constants[field.attname] = field.get_db_prep_save(value, connection)
-    per_row = [field for field in fields if field.attname in varying]
     template = [constants.get(field.attname) for field in fields]
-    positions = [(fields.index(field), field) for field in per_row]
+    positions = [
+        (position, field, field.attname, _PLAIN_TYPES.get(field.get_internal_type()))
+        for position, field in enumerate(fields)
+        if field.attname in varying
+    ]
     values = []
     for row in rows:
         if len(row) != len(varying) or not varying.issuperset(row):
             raise ValueError("every row must have the same keys")
         row_values = list(template)
-        for position, field in positions:
-            row_values[position] = field.get_db_prep_save(row[field.attname], connection)
+        for position, field, attname, plain in positions:
+            value = row[attname]
+            # A str for a text column, an int for an integer one, is its own
+            # database value on both backends: no per-value field call.
+            row_values[position] = (
+                value if type(value) is plain else field.get_db_prep_save(value, connection)
+            )
         values.append(row_values)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)

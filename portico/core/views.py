@@ -1,9 +1,7 @@
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 
 from portico.accounts.decorators import staff_view
-from portico.customers.models import Customer
-from portico.mail.models import EmailStatus, OutboundEmail
+from portico.core.selectors import dashboard
 
 
 def root(request):
@@ -12,15 +10,12 @@ def root(request):
 
 @staff_view
 def home(request):
-    organization = request.organization
-    customers = Customer.objects.filter(organization=organization).aggregate(
-        total=Count("id"), active=Count("id", filter=Q(is_active=True))
+    summary = dashboard(organization=request.organization)
+    return render(
+        request,
+        "core/home.html",
+        {"dashboard": summary, "customers": summary.customers, "emails": summary.emails},
     )
-    emails = OutboundEmail.objects.filter(organization=organization).aggregate(
-        queued=Count("id", filter=Q(status__in=[EmailStatus.QUEUED, EmailStatus.SENDING])),
-        failed=Count("id", filter=Q(status=EmailStatus.FAILED)),
-    )
-    return render(request, "core/home.html", {"customers": customers, "emails": emails})
 
 
 def healthz(request):

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portico.core.money import currency_choices
 from portico.customers.models import ADDRESS_FIELDS, Customer
-from portico.customers.services import ContactData
+from portico.customers.services import ContactData, organization_members
 from portico.portal_access.staff_selectors import portal_access_allowed
 
 ADDRESS_FORM_FIELDS = [
@@ -38,6 +38,7 @@ class CustomerForm(forms.ModelForm):
             "currency",
             "payment_terms",
             "portal_language",
+            "owner",
             "notes",
             *ADDRESS_FORM_FIELDS,
         ]
@@ -51,6 +52,12 @@ class CustomerForm(forms.ModelForm):
         self.fields["currency"] = forms.ChoiceField(
             label=_("Currency"), choices=currency_choices(), initial=organization.base_currency
         )
+        # The customer owner hears about the customer's portal activity when
+        # they limit their notifications to their own customers.
+        self.fields["owner"].queryset = organization_members(organization=organization)
+        self.fields["owner"].label = _("Customer owner")
+        self.fields["owner"].empty_label = _("No owner")
+        self.fields["owner"].label_from_instance = lambda user: user.full_name or user.email
         if not self.instance.pk:
             # The unsaved instance's own values ("" and the model default "en")
             # are already in ``initial``: the organisation's choices win.
@@ -74,7 +81,14 @@ class CustomerForm(forms.ModelForm):
 
     @property
     def other_fields(self):
-        names = ("currency", "payment_terms", "portal_language", "allow_portal_access", "notes")
+        names = (
+            "currency",
+            "payment_terms",
+            "portal_language",
+            "owner",
+            "allow_portal_access",
+            "notes",
+        )
         return [self[name] for name in names]
 
 

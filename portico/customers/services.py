@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils.translation import gettext as _
 
-from portico.accounts.models import Organization
+from portico.accounts.models import Organization, User
 from portico.core.errors import PorticoError
 from portico.customers.models import ContactPerson, Customer
 
@@ -114,10 +114,28 @@ def _save(customer: Customer, contacts: list[ContactData] | None) -> Customer:
     return customer
 
 
+def organization_members(*, organization: Organization) -> QuerySet[User]:
+    """The active members of the organisation: who may own its customers."""
+    return User.objects.filter(memberships__organization=organization, is_active=True).order_by(
+        "full_name", "email"
+    )
+
+
+def _validate_owner(organization: Organization, owner: User | None) -> None:
+    if (
+        owner is not None
+        and not organization_members(organization=organization).filter(pk=owner.pk).exists()
+    ):
+        raise CustomerError(
+            _("The customer owner must be a member of your organisation."), field="owner"
+        )
+
+
 def customer_create(
     *, organization: Organization, contacts: list[ContactData] | None = None, **fields
 ) -> Customer:
     fields.setdefault("currency", organization.base_currency)
+    _validate_owner(organization, fields.get("owner"))
     customer = Customer(organization=organization, **fields)
     return _save(customer, contacts or [])
 
@@ -125,6 +143,8 @@ def customer_create(
 def customer_update(
     *, customer: Customer, contacts: list[ContactData] | None = None, **fields
 ) -> Customer:
+    if "owner" in fields:
+        _validate_owner(customer.organization, fields["owner"])
     for name, value in fields.items():
         setattr(customer, name, value)
     return _save(customer, contacts)

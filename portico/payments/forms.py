@@ -120,3 +120,26 @@ class StatementForm(forms.Form):
         if start and end and (end - start).days > 3660:
             raise forms.ValidationError(_("Choose a period of at most ten years."))
         return cleaned
+
+
+class RefundForm(forms.Form):
+    """Record a refund out of a payment's unused credit."""
+
+    amount = forms.DecimalField(
+        label=_("Amount refunded"),
+        max_digits=18,
+        decimal_places=4,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    date = forms.DateField(
+        label=_("Refund date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        required=False,
+        help_text=_("The provider's refund ID, a bank transaction ID …"),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -106,3 +106,37 @@ class PaymentAllocation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.invoice_id}: {self.amount}"
+
+
+class PaymentRefund(OrganizationOwnedModel):
+    """Money given back to the customer out of a payment's unused credit.
+
+    Recorded by staff (issuing it at the provider happens there); it lowers
+    the payment's ``unused_amount`` by ``amount``.
+    """
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    date = models.DateField(_("date"), default=timezone.localdate)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pay_refund_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund of {self.amount} from {self.payment_id}"

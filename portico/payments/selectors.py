@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from portico.accounts.models import Organization
 from portico.customers.models import Customer
-from portico.payments.models import Payment, PaymentAllocation, PaymentMode
+from portico.payments.models import Payment, PaymentAllocation, PaymentMode, PaymentRefund
 from portico.sales.models import (
     OPEN_INVOICE_STATUSES,
     CreditNote,
@@ -86,14 +86,18 @@ def payment_get(*, organization: Organization, payment_id: int) -> Payment:
     """One payment with its customer and allocations; DoesNotExist (→ 404) for
     any other organisation's."""
     return (
-        Payment.objects.select_related("customer", "created_by")
+        Payment.objects.select_related("customer", "created_by", "checkout")
         .prefetch_related(
             Prefetch(
                 "allocations",
                 queryset=PaymentAllocation.objects.select_related("invoice").order_by(
                     "invoice__date", "invoice_id"
                 ),
-            )
+            ),
+            Prefetch(
+                "refunds",
+                queryset=PaymentRefund.objects.select_related("created_by").order_by("date", "id"),
+            ),
         )
         .get(organization=organization, pk=payment_id)
     )

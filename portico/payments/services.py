@@ -108,6 +108,8 @@ def payment_record(
     allocations: Iterable[tuple[int, Decimal]] = (),
     keep_excess_as_credit: bool = False,
     actor=None,
+    provider: str = "",
+    provider_reference: str = "",
 ) -> Payment:
     """Record money received from a customer and apply it to its open invoices.
 
@@ -116,6 +118,10 @@ def payment_record(
     ``keep_excess_as_credit``: otherwise an unapplied amount (say, a payment
     above everything the customer owes) is refused, so a typo never turns
     into credit silently.
+
+    ``provider``/``provider_reference`` (online payments: "stripe" and its
+    PaymentIntent id) are unique per organisation: recording the same
+    provider payment twice raises ``IntegrityError``.
     """
     customer = _customer(organization=organization, customer_id=customer_id)
     currency = customer.currency
@@ -177,6 +183,8 @@ def payment_record(
             reference=reference.strip(),
             notes=notes.strip(),
             unused_amount=excess,
+            provider=provider,
+            provider_reference=provider_reference,
             created_by=actor,
         )
         PaymentAllocation.objects.bulk_create(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("open-invoices/", views.payment_open_invoices, name="open_invoices"),
     path("<int:pk>/", views.payment_detail, name="detail"),
     path("<int:pk>/apply-credit/", views.payment_apply_credit, name="apply_credit"),
+    path("<int:pk>/refund/", views.payment_refund, name="refund"),
     path("<int:pk>/delete/", views.payment_delete, name="delete"),
     path("<int:pk>/pdf/", views.payment_pdf, name="pdf"),
 ]

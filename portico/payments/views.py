@@ -17,8 +17,9 @@ from django_htmx.http import push_url
 from portico.accounts.decorators import staff_view
 from portico.core.money import format_money, quantize_money
 from portico.customers.models import Customer
-from portico.payments import selectors, services
-from portico.payments.forms import InvoiceAmountsForm, PaymentForm, StatementForm
+from portico.online_payments.provider_links import provider_payment_url
+from portico.payments import refund_services, selectors, services
+from portico.payments.forms import InvoiceAmountsForm, PaymentForm, RefundForm, StatementForm
 from portico.payments.models import Payment, PaymentMode
 from portico.sales.history import history_of
 from portico.sales.models import Invoice
@@ -202,10 +203,20 @@ def payment_open_invoices(request):
 @staff_view
 def payment_detail(request, pk: int):
     payment = _get_payment(request, pk)
+    checkout = getattr(payment, "checkout", None)
     return render(
         request,
         "payments/payment_detail.html",
-        {"payment": payment, "history": history_of(document=payment)},
+        {
+            "payment": payment,
+            "checkout": checkout,
+            "provider_url": provider_payment_url(
+                organization=request.organization, payment=payment, checkout=checkout
+            )
+            if payment.provider
+            else "",
+            "history": history_of(document=payment),
+        },
     )
 
 
@@ -268,6 +279,45 @@ def payment_apply_credit(request, pk: int):
             "currency_digits": currency_digits(payment.currency),
         },
         status=422 if request.method == "POST" else 200,
+    )
+
+
+@staff_view
+def payment_refund(request, pk: int):
+    """Record a refund out of the payment's unused credit; beyond it, the page
+    explains and offers a credit note for each invoice the payment paid."""
+    payment = _get_payment(request, pk)
+    if request.method == "POST":
+        form = RefundForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                refund_services.payment_refund_record(
+                    organization=request.organization,
+                    payment_id=payment.pk,
+                    amount=data["amount"],
+                    date=data["date"],
+                    reference=data["reference"],
+                    notes=data["notes"],
+                    actor=request.user,
+                )
+            except SalesError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("Refund recorded."))
+                return redirect("payments:detail", pk=payment.pk)
+        status = 422
+    else:
+        initial = {"date": timezone.localdate()}
+        if payment.unused_amount > 0:
+            initial["amount"] = quantize_money(payment.unused_amount, payment.currency)
+        form = RefundForm(initial=initial)
+        status = 200
+    return render(
+        request,
+        "payments/payment_refund.html",
+        {"payment": payment, "form": form, "currency_digits": currency_digits(payment.currency)},
+        status=status,
     )
 
 

@@ -2,9 +2,9 @@
 and contact persons, their own language, their sessions, and approving time.
 
 Each function is one complete change in one transaction. A change staff should
-know about e-mails the organisation's owners and admins through the outbox, in
-the same transaction (when Settings → Customer portal → "Notify me about portal
-activity by e-mail" is on).
+know about is recorded as an activity event in the same transaction; staff hear
+about it through their notifications (in the app, by e-mail or both, as each
+member and the organisation chose).
 """
 
 from dataclasses import dataclass
@@ -13,13 +13,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portico.accounts.models import Membership, Organization, Role, User
+from portico.accounts.models import User
+from portico.activity.models import EventKind
+from portico.activity.services import activity_record
 from portico.core.errors import PorticoError
 from portico.customers.models import ADDRESS_FIELDS, ContactPerson, Customer
 from portico.customers.services import (
@@ -28,7 +29,6 @@ from portico.customers.services import (
     CustomerError,
     customer_update,
 )
-from portico.mail.services import email_queue
 from portico.portal.access import portal_settings_of
 from portico.portal_access.models import AccessStatus, PortalAccess
 from portico.projects.models import Project, TimeEntry
@@ -57,12 +57,25 @@ PORTAL_CONTACT_FIELDS = ["first_name", "last_name", "email", "phone", "mobile", 
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One changed value, for the staff e-mail: its label (translated when the
-    e-mail is rendered, in each recipient's language), before and after."""
+    """One changed value: its label (lazy, translated where it is shown),
+    before and after. ``label_parts`` are the label's untranslated words
+    ("Billing address", "city"): the activity event stores them, so each
+    staff member reads the label in their own language."""
 
     label: object
     old: str
     new: str
+    label_parts: tuple[str, ...] = ()
+
+    def as_data(self, *, person: str = "") -> dict:
+        """The change as an activity event's ``data["changes"]`` holds it."""
+        with translation.override(None):  # the source text, translated when shown
+            label = str(self.label)
+        data = {"label": label, "label_parts": list(self.label_parts), "old": self.old}
+        data["new"] = self.new
+        if person:
+            data["person"] = person
+        return data
 
 
 @dataclass
@@ -85,6 +98,28 @@ def detail_field_label(name: str):
     return verbose_name
 
 
+def _label_parts(*labels) -> tuple[str, ...]:
+    """The source text of lazy labels (what ``gettext`` looks up when shown)."""
+    with translation.override(None):
+        return tuple(str(label) for label in labels)
+
+
+def detail_field_change(name: str, *, old: str, new: str) -> FieldChange:
+    verbose_name = Customer._meta.get_field(name).verbose_name
+    if name.startswith("billing_"):
+        parts = _label_parts(gettext_lazy("Billing address"), verbose_name)
+    elif name.startswith("shipping_"):
+        parts = _label_parts(gettext_lazy("Shipping address"), verbose_name)
+    else:
+        parts = _label_parts(verbose_name)
+    return FieldChange(label=detail_field_label(name), old=old, new=new, label_parts=parts)
+
+
+def contact_field_change(name: str, *, old: str, new: str) -> FieldChange:
+    verbose_name = ContactPerson._meta.get_field(name).verbose_name
+    return FieldChange(label=verbose_name, old=old, new=new, label_parts=_label_parts(verbose_name))
+
+
 def details_editable(access: PortalAccess) -> bool:
     """Whether the organisation lets its customers edit their details (default: yes)."""
     portal_settings = portal_settings_of(access)
@@ -105,40 +140,15 @@ def _locked_customer(access: PortalAccess) -> Customer:
     )
 
 
-def _staff_recipients(organization: Organization):
-    return (
-        Membership.objects.filter(
-            organization=organization, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
-        )
-        .select_related("user")
-        .order_by("pk")
+def _record_details_updated(*, access: PortalAccess, customer: Customer, data: dict) -> None:
+    activity_record(
+        organization=access.organization,
+        kind=EventKind.DETAILS_UPDATED,
+        customer=customer,
+        contact=access.contact,
+        actor=access.user,
+        data=data,
     )
-
-
-def _notify_staff(*, access: PortalAccess, kind: str, template: str, context: dict) -> None:
-    """E-mail the organisation's owners and admins, each in their language,
-    when the organisation asked for e-mails about portal activity."""
-    portal_settings = portal_settings_of(access)
-    if portal_settings is not None and not portal_settings.notify_by_email:
-        return
-    customer_url = settings.SITE_URL + reverse(
-        "customers:detail", kwargs={"customer_id": access.customer_id}
-    )
-    for membership in _staff_recipients(access.organization):
-        email_queue(
-            organization=access.organization,
-            kind=kind,
-            to_email=membership.user.email,
-            to_name=membership.user.full_name,
-            template=template,
-            context={
-                "customer": access.customer,
-                "contact": access.contact,
-                "customer_url": customer_url,
-                **context,
-            },
-            language=membership.user.language,
-        )
 
 
 # --- the customer's details -----------------------------------------------------------
@@ -160,18 +170,17 @@ def portal_details_update(*, access: PortalAccess, data: dict[str, str]) -> list
             old = getattr(customer, name)
             if new != old:
                 changed[name] = new
-                changes.append(FieldChange(label=detail_field_label(name), old=old, new=new))
+                changes.append(detail_field_change(name, old=old, new=new))
         if "display_name" in changed and not changed["display_name"]:
             raise PortalAccountError(_("Enter the name."), field="display_name")
         if not changes:
             return []
         customer = customer_update(customer=customer, **changed)
         access.customer = customer
-        _notify_staff(
+        _record_details_updated(
             access=access,
-            kind="portal.details_changed",
-            template="portal/email/details_changed",
-            context={"changes": changes},
+            customer=customer,
+            data={"changes": [change.as_data() for change in changes]},
         )
     return changes
 
@@ -226,9 +235,7 @@ def portal_contact_save(
         if target is None:
             submitted.append(ContactData(**values))
             changes = [
-                FieldChange(
-                    label=ContactPerson._meta.get_field(name).verbose_name, old="", new=value
-                )
+                contact_field_change(name, old="", new=value)
                 for name, value in values.items()
                 if value
             ]
@@ -237,13 +244,7 @@ def portal_contact_save(
             for name, value in values.items():
                 old = getattr(target, name)
                 if value != old:
-                    changes.append(
-                        FieldChange(
-                            label=ContactPerson._meta.get_field(name).verbose_name,
-                            old=old,
-                            new=value,
-                        )
-                    )
+                    changes.append(contact_field_change(name, old=old, new=value))
                 setattr(row, name, value)
         if not changes:
             return []
@@ -252,16 +253,14 @@ def portal_contact_save(
         except CustomerError as error:
             raise PortalAccountError(error.message) from error
         access.customer = customer
-        _notify_staff(
+        person = " ".join(part for part in (values["first_name"], values["last_name"]) if part)
+        _record_details_updated(
             access=access,
-            kind="portal.contact_changed",
-            template="portal/email/details_changed",
-            context={
-                "changes": changes,
-                "contact_person": " ".join(
-                    part for part in (values["first_name"], values["last_name"]) if part
-                ),
+            customer=customer,
+            data={
+                "contact_person": person,
                 "contact_added": target is None,
+                "changes": [change.as_data(person=person) for change in changes],
             },
         )
     return changes
@@ -330,19 +329,21 @@ def portal_time_entries_approve(
             hours = sum(
                 (entry.hours for entry in entries if not entry.approved_by_customer), Decimal(0)
             )
-            _notify_staff(
-                access=access,
-                kind="portal.time_approved",
-                template="portal/email/time_approved",
-                context={
-                    "project": project,
-                    "entry_count": changed,
+            activity_record(
+                organization=access.organization,
+                kind=EventKind.TIME_APPROVED,
+                customer=access.customer,
+                contact=access.contact,
+                actor=access.user,
+                document=project,
+                data={
+                    "count": changed,
                     # 3.5, 2, 10: without trailing zeros.
-                    "hours": hours.quantize(Decimal(1))
-                    if hours == hours.to_integral_value()
-                    else hours.normalize(),
-                    "project_url": settings.SITE_URL
-                    + reverse("projects:detail", kwargs={"project_id": project.pk}),
+                    "hours": str(
+                        hours.quantize(Decimal(1))
+                        if hours == hours.to_integral_value()
+                        else hours.normalize()
+                    ),
                 },
             )
     return changed

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from portico.activity.services import document_view_record_activity
 from portico.portal.models import DocumentView
 from portico.portal_access.models import PortalAccess
 from portico.sales.history import history_record
@@ -30,7 +31,8 @@ def document_view_record(*, access: PortalAccess, document: Model) -> bool:
     so simultaneous views are all counted); on the document, the latest view
     and who made it (an UPDATE of those two columns only: a staff edit of the
     same document is never overwritten). A contact's first view of the
-    document adds "Viewed in portal by …" to its history, once.
+    document adds "Viewed in portal by …" to its history, once, and is an
+    activity event that notifies staff (later views are counted on it).
 
     Returns True on the contact's first view of the document.
     """
@@ -68,6 +70,9 @@ def document_view_record(*, access: PortalAccess, document: Model) -> bool:
                 actor=access.user,
                 name=access.contact.full_name,
             )
+        # The first view is an activity event (staff are notified); later
+        # views are counted on it.
+        document_view_record_activity(access=access, document=document)
     document.portal_viewed_at = now
     document.portal_viewed_by_id = access.contact_id
     return first_view

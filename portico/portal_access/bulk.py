@@ -58,6 +58,9 @@ CHUNK_SIZE = 500
 # its worker; a worker starting up runs it again.
 STALE_AFTER = timedelta(minutes=2)
 UNFINISHED = [BulkInviteStatus.QUEUED, BulkInviteStatus.RUNNING]
+# The delivery run started with a job ends once no e-mail has come for this
+# long (the job's chunks commit every fraction of a second).
+DELIVERY_LINGER_SECONDS = 3.0
 
 
 class BulkInviteError(PortalAccessError):
@@ -77,6 +80,7 @@ def bulk_invite_start(
 
     One COUNT for all matching customers; their ids are read by the worker.
     """
+    from portico.mail.tasks import deliver_outbox
     from portico.portal_access.tasks import bulk_invite_run
 
     selection = customer_selection(
@@ -101,6 +105,10 @@ def bulk_invite_start(
         )
         # The task row commits with the job: no job without its task.
         bulk_invite_run.enqueue(bulk_invite_id=job.pk)
+        # A delivery run starts with the job and follows its chunks: each
+        # chunk's e-mails go out as it commits (each chunk also enqueues a
+        # delivery run of its own, which idle workers pick up when they poll).
+        deliver_outbox.enqueue(linger_seconds=DELIVERY_LINGER_SECONDS)
     return job
 
 

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portico.accounts.models import Organization, User
+from portico.activity.models import EventKind
+from portico.activity.services import activity_record
 from portico.core.errors import PorticoError
 from portico.customers.models import ContactPerson
 from portico.mail.services import email_queue
@@ -144,17 +146,33 @@ def portal_access_invite(
 
 def portal_access_disable(*, access: PortalAccess, actor: User | None = None) -> PortalAccess:
     """End a contact's access at once: pending tokens die; open sessions stop
-    at their next request (the portal checks the access on every request)."""
+    at their next request (the portal checks the access on every request).
+
+    Ending an invited or active access is an activity event (``actor``, the
+    staff member, is not notified about it)."""
     now = timezone.now()
     with transaction.atomic():
-        access = PortalAccess.objects.select_for_update().get(pk=access.pk)
+        access = (
+            PortalAccess.objects.select_for_update(of=("self",))
+            .select_related("organization", "customer", "contact")
+            .get(pk=access.pk)
+        )
         PortalInvitation.objects.filter(access=access, used_at=None, superseded_at=None).update(
             superseded_at=now
         )
+        ended = access.status in (AccessStatus.INVITED, AccessStatus.ACTIVE)
         if access.status != AccessStatus.NOT_INVITED:
             access.status = AccessStatus.DISABLED
             access.disabled_at = now
             access.save(update_fields=["status", "disabled_at", "updated_at"])
+        if ended:
+            activity_record(
+                organization=access.organization,
+                kind=EventKind.ACCESS_DISABLED,
+                customer=access.customer,
+                contact=access.contact,
+                actor=actor,
+            )
     return access
 
 
@@ -243,4 +261,11 @@ def invitation_accept(
         access.status = AccessStatus.ACTIVE
         access.accepted_at = now
         access.save(update_fields=["user", "status", "accepted_at", "updated_at"])
+        activity_record(
+            organization=organization,
+            kind=EventKind.INVITATION_ACCEPTED,
+            customer=access.customer,
+            contact=access.contact,
+            actor=user,
+        )
     return access

@@ -6,21 +6,21 @@ what they typed and the hash of a single-use token (24 hours) sent by e-mail.
 Opening the link and choosing a password creates, in one transaction, the
 Customer, its primary ContactPerson, the User (or links an existing account
 with the same e-mail, once its password is given) and an active PortalAccess;
-the organisation's owners and admins are told by e-mail.
+staff hear about it through their notifications (an activity event).
 """
 
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portico.accounts.models import Membership, Organization, Role, User
+from portico.accounts.models import Organization, User
+from portico.activity.models import EventKind
+from portico.activity.services import activity_record
 from portico.customers.models import CustomerType
 from portico.customers.services import ContactData, customer_create
 from portico.mail.services import email_queue
@@ -243,7 +243,7 @@ def signup_complete(
 def _signup_complete(
     *, organization: Organization, token: str, password: str, user: User | None
 ) -> PortalAccess:
-    portal_settings = _signup_settings(organization)
+    _signup_settings(organization)
     found = signup_request_resolve(organization=organization, token=token)
     signup_request = SignupRequest.objects.select_for_update().get(pk=found.pk)
     if signup_request.completed_at is not None:  # used while we were waiting for the lock
@@ -284,8 +284,13 @@ def _signup_complete(
     SignupRequest.objects.filter(
         organization=organization, email__iexact=email, completed_at=None
     ).update(completed_at=now)
-    if portal_settings.notify_by_email:
-        _notify_staff(organization=organization, access=access)
+    activity_record(
+        organization=organization,
+        kind=EventKind.SIGNED_UP,
+        customer=customer,
+        contact=contact,
+        actor=user,
+    )
     return access
 
 
@@ -309,31 +314,3 @@ def _signup_user(*, data: SignupData, password: str, user: User | None) -> User:
             _("You already have a Portico account: enter its password."), field="password"
         )
     return existing
-
-
-def _notify_staff(*, organization: Organization, access: PortalAccess) -> None:
-    """E-mail the organisation's owners and admins, each in their language."""
-    customer_url = settings.SITE_URL + reverse(
-        "customers:detail", kwargs={"customer_id": access.customer_id}
-    )
-    recipients = (
-        Membership.objects.filter(
-            organization=organization, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
-        )
-        .select_related("user")
-        .order_by("pk")
-    )
-    for membership in recipients:
-        email_queue(
-            organization=organization,
-            kind="portal_access.signup_notice",
-            to_email=membership.user.email,
-            to_name=membership.user.full_name,
-            template="portal_access/email/signup_notice",
-            context={
-                "customer": access.customer,
-                "contact": access.contact,
-                "customer_url": customer_url,
-            },
-            language=membership.user.language,
-        )

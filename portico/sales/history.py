@@ -31,6 +31,8 @@ def _messages() -> dict[str, str]:
         "credit_applied_to": _("%(amount)s applied to %(invoice)s"),
         "payment_received": _("Payment of %(amount)s received"),
         "payment_credit_applied": _("Credit of %(amount)s from payment %(payment)s applied"),
+        "paid_online": _("Paid online by %(name)s with %(provider)s (%(reference)s)"),
+        "refund_recorded": _("Refund of %(amount)s recorded"),
         "credit_removed": _("Credit %(credit_note)s of %(amount)s removed"),
         "credit_removed_from": _("%(amount)s no longer applied to %(invoice)s"),
         "opened": _("Opened"),

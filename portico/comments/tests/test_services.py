@@ -267,20 +267,22 @@ def test_a_project_comment_has_no_history_but_is_saved(access):
     assert comment.document == project
 
 
-def test_owners_and_admins_are_emailed_in_their_language(access, invoice, portal_settings):
+def test_the_members_are_emailed_in_their_language(access, invoice, portal_settings):
     owner = MembershipFactory(
         organization=access.organization, role=Role.OWNER, user=UserFactory(language="de")
     )
     admin = MembershipFactory(organization=access.organization, role=Role.ADMIN)
-    MembershipFactory(organization=access.organization, role=Role.STAFF)  # not told
+    # told too: by default every member hears about portal activity
+    staff = MembershipFactory(organization=access.organization, role=Role.STAFF)
     MembershipFactory(role=Role.OWNER)  # another organisation
 
     _add(access, invoice, body="Where is my <b>PO</b>?", files=[upload("po.pdf", PDF)])
 
-    emails = OutboundEmail.objects.filter(kind="comments.customer_comment")
+    emails = OutboundEmail.objects.filter(kind="activity.notification")
     assert {email.to_email: email.language for email in emails} == {
         owner.user.email: "de",
         admin.user.email: "en",
+        staff.user.email: staff.user.language,
     }
     email = emails.get(to_email=admin.user.email)
     assert access.contact.full_name in email.subject
@@ -369,7 +371,7 @@ def test_an_internal_note_emails_nobody_and_never_reaches_the_portal(access, inv
 
     assert note.internal
     assert sorted(OutboundEmail.objects.values_list("kind", flat=True)) == [
-        "comments.customer_comment",  # the contact's comment, to the owner
+        "activity.notification",  # the contact's comment, to the owner
         "comments.staff_reply",  # the visible reply, to the contact
     ]
     assert not OutboundEmail.objects.filter(body_text__contains="slow to pay").exists()

@@ -66,8 +66,9 @@ def test_home_counts_the_organisations_customers_and_emails(staff_client, organi
 
 
 # session, user, membership + organisation, customer counts, e-mail counts,
-# the organisation switcher's memberships
-HOME_QUERIES = 6
+# today's activity, quotes awaiting (count, latest), invoices viewed unpaid
+# (count, latest), latest comments, the organisation switcher's memberships
+HOME_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [3, 60])

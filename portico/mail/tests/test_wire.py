@@ -61,6 +61,7 @@ def django_bytes(outbound_email: OutboundEmail) -> bytes:
         },
         {"subject": " ".join(["Einladung zum Kundenportal von Müller & Söhne — 東京"] * 3)},
         {"subject": " ".join(["A plain subject long enough to be folded by mail clients"] * 2)},
+        {"to_name": "Zoë Lövelace-Brontë"},  # an encoded word "Q" is shorter than "B"
         {"to_name": "", "reply_to": ""},
         {"body_html": ""},
         {"body_text": "Grüße\r\nvon .\n.\n.dotted lines\n", "body_html": "<p>日本語</p>"},

@@ -4,28 +4,42 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def restore_sqlite_search_index(apps, schema_editor):
+    # Adding a column with a default makes SQLite rebuild the table, which
+    # drops pay_search_idx (created outside the model state in 0003).
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(
+            "CREATE INDEX IF NOT EXISTS pay_search_idx ON payments_payment "
+            "(organization_id, number, reference, customer_id)"
+        )
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('accounts', '0003_user_session_generation'),
-        ('customers', '0002_customer_list_indexes'),
-        ('payments', '0003_payment_sort_and_search_indexes'),
+        ("accounts", "0003_user_session_generation"),
+        ("customers", "0002_customer_list_indexes"),
+        ("payments", "0003_payment_sort_and_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payment',
-            name='provider',
-            field=models.CharField(blank=True, max_length=10, verbose_name='provider'),
+            model_name="payment",
+            name="provider",
+            field=models.CharField(blank=True, max_length=10, verbose_name="provider"),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='provider_reference',
-            field=models.CharField(blank=True, max_length=255, verbose_name='provider reference'),
+            model_name="payment",
+            name="provider_reference",
+            field=models.CharField(blank=True, max_length=255, verbose_name="provider reference"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('provider_reference', ''), _negated=True), fields=('organization', 'provider', 'provider_reference'), name='pay_provider_reference_unique'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("provider_reference", ""), _negated=True),
+                fields=("organization", "provider", "provider_reference"),
+                name="pay_provider_reference_unique",
+            ),
         ),
+        migrations.RunPython(restore_sqlite_search_index, migrations.RunPython.noop),
     ]

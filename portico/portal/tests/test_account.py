@@ -81,7 +81,7 @@ def test_editing_the_details_saves_them_and_emails_staff_old_and_new(
     assert customer.phone == "+44 113 496 0000"
     assert customer.billing_city == "York"
     assert "+44 113 496 0000" in customer.search_text
-    email = OutboundEmail.objects.get(kind="portal.details_changed")
+    email = OutboundEmail.objects.get(kind="activity.notification")
     assert email.to_email == "owner@shop.example"
     assert f"Phone: {old_phone} → +44 113 496 0000" in email.body_text
     assert "Billing address: city: Leeds → York" in email.body_text
@@ -168,8 +168,9 @@ def test_adding_a_contact_person_saves_it_and_tells_staff(portal_client, portal_
     added = ContactPerson.objects.get(customer=portal_access.customer, first_name="Grace")
     assert added.email == "grace@customer.example"
     assert not added.is_primary
-    email = OutboundEmail.objects.get(kind="portal.contact_changed")
-    assert "added a contact person" in email.body_text and "Grace Hopper" in email.body_text
+    email = OutboundEmail.objects.get(kind="activity.notification")
+    assert "updated the details of" in email.body_text
+    assert "Grace Hopper: First name: — → Grace" in email.body_text
     portal_access.customer.refresh_from_db()
     assert "grace hopper" in portal_access.customer.search_text
 
@@ -195,8 +196,8 @@ def test_editing_a_contact_person_emails_old_and_new(portal_client, portal_acces
     assert response.status_code == 302
     colleague.refresh_from_db()
     assert colleague.phone == "222"
-    email = OutboundEmail.objects.get(kind="portal.contact_changed")
-    assert "Phone: 111 → 222" in email.body_text
+    email = OutboundEmail.objects.get(kind="activity.notification")
+    assert f"Alan {colleague.last_name}: Phone: 111 → 222" in email.body_text
 
 
 def test_a_duplicate_email_is_refused_as_on_the_staff_side(portal_client, portal_access, url):

@@ -216,7 +216,8 @@ def test_home_costs_the_same_queries_for_5_or_200_documents_of_each_kind(
     _documents(portal_access.customer, count)
     portal_client.get(home)  # the session has entered the portal
 
-    # 4 for the session, user, organisation and access; 11 for the page
-    with django_assert_num_queries(15):
+    # 4 for the session, user, organisation and access; 11 for the page; 1 for
+    # whether online payment is on (the Pay now button)
+    with django_assert_num_queries(16):
         response = portal_client.get(home)
     assert response.status_code == 200

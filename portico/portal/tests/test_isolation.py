@@ -84,6 +84,33 @@ def _attachment(customer):
     return attachment
 
 
+def _test_gateway_checkout(customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portico.online_payments.models import Checkout, CheckoutInvoice, Provider
+
+    invoice = InvoiceFactory(customer=customer, status=InvoiceStatus.SENT)
+    checkout = Checkout.objects.create(
+        organization=customer.organization,
+        customer=customer,
+        contact=ContactPersonFactory(customer=customer),
+        provider=Provider.TEST,
+        currency=invoice.currency,
+        amount=invoice.balance_due,
+        amount_minor=int(invoice.balance_due * 100),
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+    CheckoutInvoice.objects.create(
+        organization=customer.organization,
+        checkout=checkout,
+        invoice=invoice,
+        amount=invoice.balance_due,
+    )
+    return checkout
+
+
 # URL name prefix → how to make a visible object of that kind for a customer.
 OBJECT_KINDS = {
     "quote_certificate": _accepted_quote,
@@ -99,6 +126,9 @@ OBJECT_KINDS = {
     "project_": _project,
     "comment_attachment": _attachment,
     "contact_edit": lambda customer: ContactPersonFactory(customer=customer),
+    "test_gateway_card": _test_gateway_checkout,
+    # The status and cancel pages of a Pay now (portal:checkout_status, checkout_cancel).
+    "checkout_": _test_gateway_checkout,
 }
 
 

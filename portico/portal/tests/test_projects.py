@@ -136,8 +136,9 @@ def test_approving_ticked_entries_records_the_approval_and_tells_staff(
     assert not untouched.approved_by_customer
     page = portal_client.get(response["Location"]).content.decode()
     assert "2 time entries approved" in page
-    email = OutboundEmail.objects.get(kind="portal.time_approved")
-    assert "approved 2 time entries (3.5 h) of the project Website relaunch" in email.body_text
+    email = OutboundEmail.objects.get(kind="activity.notification")
+    assert "approved 2 time entries on project " in email.body_text
+    assert f"/app/projects/{project.pk}/" in email.body_text
 
 
 def test_invoiced_time_cannot_be_approved(portal_client, project, urls):

@@ -482,24 +482,24 @@ def test_the_signed_in_person_finishes_with_one_press(client, organization):
 # --- staff are told ------------------------------------------------------------------
 
 
-def test_owners_and_admins_are_e_mailed_about_the_new_customer(client, organization, membership):
+def test_the_members_are_e_mailed_about_the_new_customer(client, organization, membership):
     # given: an admin who reads German and a staff-role colleague
     admin = MembershipFactory(organization=organization, role=Role.ADMIN, user__language="de")
-    MembershipFactory(organization=organization, role=Role.STAFF)
+    staff = MembershipFactory(organization=organization, role=Role.STAFF)
     path = _sign_up(client, organization)
 
     # when
     client.post(path, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
 
-    # then
-    notices = OutboundEmail.objects.filter(kind="portal_access.signup_notice")
+    # then: every member, by default (their notification preferences)
+    notices = OutboundEmail.objects.filter(kind="activity.notification")
     assert sorted(notice.to_email for notice in notices) == sorted(
-        [membership.user.email, admin.user.email]
+        [membership.user.email, admin.user.email, staff.user.email]
     )
     customer = Customer.objects.get()
     owner_notice = notices.get(to_email=membership.user.email)
-    assert owner_notice.subject == "New customer from the portal: Blue Harbour Ltd"
-    assert "Nora Lind (nora@blueharbour.example) signed up" in owner_notice.body_text
+    assert owner_notice.subject == "Nora Lind signed up for the portal as Blue Harbour Ltd"
+    assert "Nora Lind signed up for the portal as Blue Harbour Ltd" in owner_notice.body_text
     assert f"{settings.SITE_URL}/app/customers/{customer.pk}/" in owner_notice.body_text
     assert notices.get(to_email=admin.user.email).language == "de"
 
@@ -513,7 +513,7 @@ def test_no_staff_e_mail_when_e_mail_notifications_are_off(client, organization)
     client.post(path, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
 
     assert Customer.objects.exists()
-    assert not OutboundEmail.objects.filter(kind="portal_access.signup_notice").exists()
+    assert not OutboundEmail.objects.filter(kind="activity.notification").exists()
 
 
 def test_a_name_with_an_ampersand_reads_plainly_in_the_e_mails(client, organization):
@@ -521,8 +521,8 @@ def test_a_name_with_an_ampersand_reads_plainly_in_the_e_mails(client, organizat
 
     client.post(path, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
 
-    notice = OutboundEmail.objects.get(kind="portal_access.signup_notice")
-    assert notice.subject == "New customer from the portal: Lind & Sons"
+    notice = OutboundEmail.objects.get(kind="activity.notification")
+    assert notice.subject == "Nora Lind signed up for the portal as Lind & Sons"
     assert "Lind & Sons" in notice.body_text
     assert "Lind &amp; Sons" in notice.body_html
 

@@ -12,16 +12,14 @@ decision, and ``QuoteDecision`` allows one decision per revision, so two
 contacts deciding at the same moment cannot both win.
 """
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from portico.accounts.models import Membership, Role
-from portico.mail.services import email_queue
+from portico.activity.models import EventKind
+from portico.activity.services import activity_record
 from portico.portal.selectors import portal_documents
-from portico.portal_access.models import PortalAccess, PortalSettings
+from portico.portal_access.models import PortalAccess
 from portico.sales.history import history_record
 from portico.sales.models import (
     Quote,
@@ -228,8 +226,16 @@ def _decide(
                 reason=decision.reason,
                 revision=decision.revision_number,
             )
-        if _notify_by_email(access):
-            _notify_staff(quote=quote, decision=decision)
+        accepted = kind == QuoteDecisionKind.ACCEPTED
+        activity_record(
+            organization=quote.organization,
+            kind=EventKind.QUOTE_ACCEPTED if accepted else EventKind.QUOTE_DECLINED,
+            customer=quote.customer,
+            contact=contact,
+            actor=access.user,
+            document=quote,
+            data={} if accepted else {"reason": decision.reason},
+        )
     return decision
 
 
@@ -302,53 +308,3 @@ def quote_decline_in_portal(
         ip_address=ip_address,
         user_agent=user_agent,
     )
-
-
-def _notify_by_email(access: PortalAccess) -> bool:
-    portal_settings = PortalSettings.objects.filter(organization_id=access.organization_id).first()
-    # No settings saved yet: the defaults (notifications on).
-    return portal_settings is None or portal_settings.notify_by_email
-
-
-def _notify_staff(*, quote: Quote, decision: QuoteDecision) -> None:
-    """E-mail the owners, the admins and the quote's author, each in their language."""
-    organization = quote.organization
-    quote_url = settings.SITE_URL + reverse("quotes:detail", kwargs={"pk": quote.pk})
-    recipients = (
-        Membership.objects.filter(organization=organization, user__is_active=True)
-        .filter(role__in=[Role.OWNER, Role.ADMIN])
-        .select_related("user")
-        .order_by("pk")
-    )
-    users = [membership.user for membership in recipients]
-    if quote.created_by_id and all(user.pk != quote.created_by_id for user in users):
-        author = (
-            Membership.objects.filter(
-                organization=organization, user_id=quote.created_by_id, user__is_active=True
-            )
-            .select_related("user")
-            .first()
-        )
-        if author is not None:
-            users.append(author.user)
-    kind = (
-        "sales.quote_accepted_notice"
-        if decision.kind == QuoteDecisionKind.ACCEPTED
-        else "sales.quote_declined_notice"
-    )
-    for user in users:
-        email_queue(
-            organization=organization,
-            kind=kind,
-            to_email=user.email,
-            to_name=user.full_name,
-            template="sales/email/quote_decision_notice",
-            context={
-                "quote": quote,
-                "customer": quote.customer,
-                "decision": decision,
-                "accepted": decision.kind == QuoteDecisionKind.ACCEPTED,
-                "quote_url": quote_url,
-            },
-            language=user.language,
-        )

@@ -133,7 +133,8 @@ def test_accepting_writes_the_history_and_emails_the_staff(access, customer, own
     admin = MembershipFactory(
         organization=customer.organization, role=Role.ADMIN, user=UserFactory(language="de")
     )
-    MembershipFactory(organization=customer.organization, role=Role.STAFF)  # not told
+    # told too: by default every member hears about portal activity
+    staff = MembershipFactory(organization=customer.organization, role=Role.STAFF)
     quote = sent_quote(customer, owner)
 
     # when
@@ -144,11 +145,15 @@ def test_accepting_writes_the_history_and_emails_the_staff(access, customer, own
     assert latest.kind == "accepted_in_portal"
     assert latest.actor == access.user
     assert describe_event(latest) == "Accepted in portal by Ada Lovelace"
-    emails = OutboundEmail.objects.filter(kind="sales.quote_accepted_notice").order_by("id")
-    assert [email.to_email for email in emails] == [owner.email, admin.user.email]
-    assert [email.language for email in emails] == [owner.language, "de"]
+    emails = OutboundEmail.objects.filter(kind="activity.notification").order_by("id")
+    assert [email.to_email for email in emails] == [
+        owner.email,
+        admin.user.email,
+        staff.user.email,
+    ]
+    assert [email.language for email in emails] == [owner.language, "de", staff.user.language]
     assert quote.number in emails[0].subject
-    assert "Ada Lovelace (ada@acme.example) accepted quote" in emails[0].body_text
+    assert f"Ada Lovelace ({customer.display_name}) accepted quote" in emails[0].body_text
     assert f"/app/quotes/{quote.pk}/" in emails[0].body_text
 
 
@@ -267,7 +272,7 @@ def test_declining_records_the_reason_history_and_emails_the_staff(access, custo
     assert quote.decided_at is not None
     event = history_of(document=quote).first()
     assert describe_event(event) == "Declined in portal by Ada Lovelace: We chose another supplier."
-    email = OutboundEmail.objects.get(kind="sales.quote_declined_notice")
+    email = OutboundEmail.objects.get(kind="activity.notification")
     assert email.to_email == owner.email
     assert "We chose another supplier." in email.body_text
 

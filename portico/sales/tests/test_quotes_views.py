@@ -534,7 +534,7 @@ def test_detail_of_a_declined_quote_offers_no_conversion(staff_client, customer,
 # lines, contacts, revisions, sales orders, invoices, history with actors, the
 # organisation switcher's memberships; the customer's latest portal decision;
 # the comment thread
-DETAIL_QUERIES = 13
+DETAIL_QUERIES = 14  # with the document's portal activity (one query)
 
 
 @pytest.mark.parametrize("line_count", [1, 30])

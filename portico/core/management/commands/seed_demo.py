@@ -14,6 +14,13 @@ DEMO_PASSWORD = "portico-demo"
 DEMO_OWNER_EMAIL = "owner@demo.portico.test"
 DEMO_PORTAL_NAME = "demo"
 DEMO_PORTAL_EMAIL = "portal@acme.example"
+DEMO_PAYMENT_INSTRUCTIONS = (
+    "Bank transfer to Demo Trading Co.\n"
+    "Bank: First Demo Bank, San Francisco\n"
+    "Account number: 000123456789 · Routing number: 121000358\n"
+    "SWIFT/BIC: DEMOUS6S\n"
+    "Please quote the invoice number with your payment."
+)
 
 # (display name, company, currency, portal language, city, country, contacts)
 # A contact is (first, last, e-mail or "", designation).
@@ -397,6 +404,17 @@ class Command(BaseCommand):
             )
         seed_sales(organization=organization, owner=owner, colleague=colleague)
         self._seed_portal(organization=organization, owner=owner)
+        self._seed_online_payments(organization=organization)
+
+    def _seed_online_payments(self, *, organization: Organization) -> None:
+        """Pay now works in the demo portal: the test gateway (test cards, no money)."""
+        from portico.online_payments.services import online_payment_settings_get
+
+        row = online_payment_settings_get(organization=organization)
+        row.test_gateway_enabled = True
+        row.prevent_duplicate_payments = True
+        row.payment_instructions = DEMO_PAYMENT_INSTRUCTIONS
+        row.save()
 
     def _seed_portal(self, *, organization: Organization, owner: User) -> None:
         """The demo portal contact can sign in at once; others wait in every state."""
