@@ -36,9 +36,7 @@ class OnlinePaymentSettings(TimeStampedModel):
     payment_instructions = models.TextField(_("Payment instructions"), blank=True)
     prevent_duplicate_payments = models.BooleanField(_("Prevent duplicate payments"), default=True)
     # The smallest partial payment a contact may make (the provider's own minimum also applies).
-    minimum_partial_amount = models.DecimalField(
-        _("Smallest partial payment"), default=1, **MONEY
-    )
+    minimum_partial_amount = models.DecimalField(_("Smallest partial payment"), default=1, **MONEY)
 
     class Meta:
         verbose_name = _("online payment settings")
