@@ -221,3 +221,5 @@ LOGGING = {
 # window gets the next ones together, in one digest at the end of the window.
 NOTIFICATION_DIGEST_THRESHOLD = 10
 NOTIFICATION_DIGEST_WINDOW_SECONDS = 5 * 60
+# The staff bell asks for its unread count this often while the tab is visible.
+NOTIFICATION_POLL_SECONDS = 30

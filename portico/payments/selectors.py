@@ -145,20 +145,24 @@ STATEMENT_CREDIT_NOTE_STATUSES = (CreditNoteStatus.OPEN, CreditNoteStatus.CLOSED
 
 @dataclass(frozen=True)
 class StatementEntry:
-    """One line of a statement: an invoice (an amount owed) or a payment or
-    credit note (paid or credited), with the balance after it.
+    """One line of a statement: an invoice or a refund (an amount owed) or a
+    payment or credit note (paid or credited), with the balance after it.
+
+    A refund gives back part of a payment's unused credit, so it undoes that
+    part of the payment: it adds to the balance, as an invoice does. Its
+    number and ``document_id`` are the refunded payment's.
 
     The names are those ``portico.sales.pdf.statement_pdf`` reads.
     """
 
     date: date
-    kind: str  # "invoice" | "credit_note" | "payment"
-    kind_label: str  # "Invoice", "Credit note", "Payment received" in the reader's language
+    kind: str  # "invoice" | "credit_note" | "payment" | "refund"
+    kind_label: str  # "Invoice", "Payment received", "Refund"… in the reader's language
     number: str
     document_id: int
-    description: str  # the document's reference
+    description: str  # the document's reference; "Refund of PAY-…" for a refund
     due_date: date | None
-    amount: Decimal | None  # what an invoice adds to the balance
+    amount: Decimal | None  # what an invoice or a refund adds to the balance
     payment: Decimal | None  # what a payment or credit note takes off
     balance: Decimal  # the running balance after this line
 
@@ -175,6 +179,7 @@ class Statement:
     invoiced: Decimal
     received: Decimal
     credited: Decimal
+    refunded: Decimal
     closing_balance: Decimal
 
     def as_context(self) -> dict:
@@ -191,15 +196,32 @@ class Statement:
             "invoiced": self.invoiced,
             "received": self.received,
             "credited": self.credited,
+            "refunded": self.refunded,
             "closing_balance": self.closing_balance,
         }
 
 
-_KIND_ORDER = {"invoice": 0, "credit_note": 1, "payment": 2}
+_KIND_ORDER = {"invoice": 0, "credit_note": 1, "payment": 2, "refund": 3}
 
 
 def _total(queryset, field_name: str) -> Decimal:
     return queryset.aggregate(total=Sum(field_name))["total"] or Decimal(0)
+
+
+def _refund_row(refund: dict) -> dict:
+    """A refund in the shape of the other rows: the refunded payment's id and
+    number (the line links to it), "Refund of PAY-…" and the refund's reference."""
+    number = refund["payment__number"]
+    description = _("Refund of %(payment)s") % {"payment": number}
+    return {
+        "id": refund["payment_id"],
+        "refund_id": refund["id"],
+        "date": refund["date"],
+        "number": number,
+        "reference": f"{description} · {refund['reference']}"
+        if refund["reference"]
+        else description,
+    }
 
 
 def statement_for_customer(
@@ -208,10 +230,13 @@ def statement_for_customer(
     """The customer's account between two dates, in the customer's currency.
 
     Opening balance = invoices issued before ``date_from`` − payments received
-    before it − credit notes issued before it. Then every invoice (not draft
-    or void), payment and credit note (open or closed) dated in the range, in
-    date order with the running balance; the closing balance is where it ends.
-    Documents in another currency are left out. Six queries, whatever the size.
+    before it − credit notes issued before it + refunds given before it. Then
+    every invoice (not draft or void), payment, credit note (open or closed)
+    and refund dated in the range, in date order with the running balance; the
+    closing balance is where it ends. Documents in another currency are left
+    out. Seven queries, whatever the size: the refunds up to ``date_to`` come
+    in one (they are few: only a payment's unused credit can be refunded), and
+    those before the range are summed here into the opening balance.
     """
     if customer.organization_id != organization.pk:
         raise Customer.DoesNotExist
@@ -231,10 +256,19 @@ def statement_for_customer(
         currency=currency,
         status__in=STATEMENT_CREDIT_NOTE_STATUSES,
     )
+    refunds = list(
+        PaymentRefund.objects.filter(
+            organization=organization,
+            payment__customer=customer,
+            payment__currency=currency,
+            date__lte=date_to,
+        ).values("id", "date", "amount", "reference", "payment_id", "payment__number")
+    )
     opening = (
         _total(invoices.filter(date__lt=date_from), "total")
         - _total(payments.filter(date__lt=date_from), "amount")
         - _total(credit_notes.filter(date__lt=date_from), "total")
+        + sum((row["amount"] for row in refunds if row["date"] < date_from), Decimal(0))
     )
     in_range = {"date__gte": date_from, "date__lte": date_to}
     raw = [
@@ -253,14 +287,28 @@ def statement_for_customer(
         ("payment", _("Payment received"), Decimal(0), row["amount"], row)
         for row in payments.filter(**in_range).values("id", "date", "number", "reference", "amount")
     ]
-    raw.sort(key=lambda entry: (entry[4]["date"], _KIND_ORDER[entry[0]], entry[4]["id"]))
+    raw += [
+        ("refund", _("Refund"), row["amount"], Decimal(0), _refund_row(row))
+        for row in refunds
+        if row["date"] >= date_from
+    ]
+    raw.sort(
+        key=lambda entry: (
+            entry[4]["date"],
+            _KIND_ORDER[entry[0]],
+            entry[4]["id"],
+            entry[4].get("refund_id", 0),
+        )
+    )
     balance = opening
     entries = []
-    invoiced = received = credited = Decimal(0)
+    invoiced = received = credited = refunded = Decimal(0)
     for kind, label, charge, credit, row in raw:
         balance = balance + charge - credit
         if kind == "invoice":
             invoiced += charge
+        elif kind == "refund":
+            refunded += charge
         elif kind == "payment":
             received += credit
         else:
@@ -274,8 +322,8 @@ def statement_for_customer(
                 document_id=row["id"],
                 description=row["reference"],
                 due_date=row.get("due_date"),
-                amount=charge if kind == "invoice" else None,
-                payment=credit if kind != "invoice" else None,
+                amount=charge if kind in ("invoice", "refund") else None,
+                payment=credit if kind not in ("invoice", "refund") else None,
                 balance=balance,
             )
         )
@@ -290,5 +338,6 @@ def statement_for_customer(
         invoiced=invoiced,
         received=received,
         credited=credited,
+        refunded=refunded,
         closing_balance=balance,
     )

@@ -218,6 +218,7 @@ def _statement_kind_labels() -> dict[str, str]:
         "payment": _("Payment"),
         "credit_note": _("Credit note"),
         "credit": _("Credit note"),
+        "refund": _("Refund"),
         "opening_balance": _("Opening balance"),
     }
 
@@ -249,7 +250,9 @@ def statement_pdf(*, statement, language: str) -> bytes:
     ``statement`` (a dict or an object) has: customer, organization (optional:
     the customer's), currency, date_from, date_to, opening_balance, entries
     (each: date, kind, number, description, amount, payment, balance) and
-    closing_balance.
+    closing_balance. A refund (kind "refund") has an amount, as an invoice
+    does: it gives credit back, so the summary lists it apart from what was
+    invoiced.
     """
     customer = _get(statement, "customer")
     organization = _get(statement, "organization") or customer.organization
@@ -260,7 +263,12 @@ def statement_pdf(*, statement, language: str) -> bytes:
             "kind": "statement",
             "statement": statement,
             "entries": entries,
-            "invoiced_total": sum((e.amount or Decimal(0) for e in entries), Decimal(0)),
+            "invoiced_total": sum(
+                (e.amount or Decimal(0) for e in entries if e.kind != "refund"), Decimal(0)
+            ),
+            "refunded_total": sum(
+                (e.amount or Decimal(0) for e in entries if e.kind == "refund"), Decimal(0)
+            ),
             "received_total": sum((e.payment or Decimal(0) for e in entries), Decimal(0)),
             "customer": customer,
             "organization": organization,

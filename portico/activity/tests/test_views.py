@@ -94,6 +94,14 @@ def test_the_staff_layout_has_a_bell_that_polls_without_a_query(staff_client):
     assert 'hx-trigger="show.bs.dropdown"' in html
 
 
+def test_the_bell_polls_as_often_as_the_setting_says(staff_client, settings):
+    settings.NOTIFICATION_POLL_SECONDS = 5
+
+    response = staff_client.get(reverse("core:home"))
+
+    assert "every 5s [document.visibilityState === 'visible']" in response.content.decode()
+
+
 def test_the_bell_counts_only_my_unread_in_app_notifications_here(
     staff_client, user, organization, customer
 ):

@@ -6,10 +6,12 @@ from django.urls import reverse
 
 from portico.customers.tests.factories import CustomerFactory
 from portico.payments import services
+from portico.payments.refund_services import payment_refund_record
 from portico.payments.selectors import statement_for_customer
 from portico.payments.tests.factories import PaymentFactory, open_invoice
 from portico.sales.models import CreditNoteStatus, InvoiceStatus
 from portico.sales.tests.factories import CreditNoteFactory
+from portico.sales.tests.test_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +131,110 @@ def test_a_customer_in_credit_has_a_negative_balance(organization, customer):
     assert statement.closing_balance == D("-75")
 
 
-def test_the_statement_costs_six_queries(
-    organization, customer, history, django_assert_num_queries
+def refund(payment, amount, day, reference=""):
+    return payment_refund_record(
+        organization=payment.organization,
+        payment_id=payment.pk,
+        amount=D(amount),
+        date=day,
+        reference=reference,
+    )
+
+
+@pytest.fixture
+def refunds(customer, history):
+    """On top of the history: February, a payment of 30 kept as credit and 10
+    of it refunded; March, 25 of March's payment (PAY-00002, all credit)
+    refunded; April, 5 more of it (after the range). Plus a refund that never
+    counts: another customer's."""
+    february_credit = pay(customer, "30", date(2025, 2, 25))
+    refund(february_credit, "10", date(2025, 2, 27))
+    march_payment = customer.payments.get(number="PAY-00002")
+    refund(march_payment, "25", date(2025, 3, 20), reference="Bank ref 9")
+    refund(march_payment, "5", date(2025, 4, 3))
+    stranger = CustomerFactory(organization=customer.organization, currency="EUR")
+    refund(pay(stranger, "90", date(2025, 3, 12)), "90", date(2025, 3, 12))
+
+
+def test_refunds_add_back_to_the_balance_and_the_opening(organization, customer, refunds):
+    # when
+    statement = statement_for_customer(
+        organization=organization, customer=customer, date_from=MARCH[0], date_to=MARCH[1]
+    )
+
+    # then: February's refund of 10 is in the opening balance, March's is a line
+    assert statement.opening_balance == D("40")  # 100 − 40 − 30 + 10
+    assert [
+        (entry.date, entry.kind, entry.number, entry.amount, entry.payment, entry.balance)
+        for entry in statement.entries
+    ] == [
+        (date(2025, 3, 5), "invoice", "INV-2", D("250"), None, D("290")),
+        (date(2025, 3, 10), "credit_note", "CN-1", None, D("30"), D("260")),
+        (date(2025, 3, 10), "payment", "PAY-00002", None, D("60"), D("200")),
+        (date(2025, 3, 20), "refund", "PAY-00002", D("25"), None, D("225")),
+    ]
+    refund_entry = statement.entries[-1]
+    assert refund_entry.kind_label == "Refund"
+    assert refund_entry.description == "Refund of PAY-00002 · Bank ref 9"
+    assert refund_entry.document_id == customer.payments.get(number="PAY-00002").pk
+    assert statement.closing_balance == D("225")
+    assert (statement.invoiced, statement.received, statement.credited, statement.refunded) == (
+        D("250"),
+        D("60"),
+        D("30"),
+        D("25"),
+    )
+
+
+def test_refunds_keep_each_month_opening_where_the_last_closed(organization, customer, refunds):
+    # given: consecutive months
+    months = [
+        (date(2025, 2, 1), date(2025, 2, 28)),
+        MARCH,
+        (date(2025, 4, 1), date(2025, 4, 30)),
+    ]
+
+    # when
+    statements = [
+        statement_for_customer(
+            organization=organization, customer=customer, date_from=start, date_to=end
+        )
+        for start, end in months
+    ]
+
+    # then
+    for statement in statements:
+        moved = sum((entry.amount or 0) - (entry.payment or 0) for entry in statement.entries)
+        assert statement.opening_balance + moved == statement.closing_balance
+    for previous, following in zip(statements, statements[1:], strict=False):
+        assert following.opening_balance == previous.closing_balance
+    assert [s.closing_balance for s in statements] == [D(40), D(225), D(1229)]
+    assert [e.amount for e in statements[2].entries if e.kind == "refund"] == [D("5")]
+
+
+def test_refunding_all_the_credit_brings_the_balance_back_to_zero(organization, customer):
+    # given: a customer 75 in credit, then given it all back
+    payment = pay(customer, "75", date(2025, 3, 2))
+    refund(payment, "75", date(2025, 3, 9))
+
+    # when
+    statement = statement_for_customer(
+        organization=organization, customer=customer, date_from=MARCH[0], date_to=MARCH[1]
+    )
+
+    # then
+    assert [(entry.kind, entry.balance) for entry in statement.entries] == [
+        ("payment", D("-75")),
+        ("refund", D("0")),
+    ]
+    assert statement.closing_balance == D("0")
+
+
+def test_the_statement_costs_seven_queries(
+    organization, customer, history, refunds, django_assert_num_queries
 ):
-    with django_assert_num_queries(6):
+    # six for invoices, payments and credit notes (opening and lines), one for refunds
+    with django_assert_num_queries(7):
         statement_for_customer(
             organization=organization, customer=customer, date_from=MARCH[0], date_to=MARCH[1]
         )
@@ -176,6 +278,21 @@ def test_the_statement_page_shows_the_range(staff_client, customer, history):
     for expected in ("INV-2", "CN-1", "PAY-00002", "€60.00", "€220.00", "Opening balance"):
         assert expected in text
     assert "INV-3" not in text and "INV-D" not in text
+
+
+def test_the_statement_page_shows_refunds(staff_client, customer, refunds):
+    # when
+    response = staff_client.get(
+        reverse("customers:statement", args=[customer.pk]),
+        {"date_from": "2025-03-01", "date_to": "2025-03-31"},
+    )
+
+    # then
+    text = response.text
+    assert "Refund of PAY-00002 · Bank ref 9" in text
+    assert "Refunds" in text and "€25.00" in text and "€225.00" in text
+    payment = customer.payments.get(number="PAY-00002")
+    assert text.count(reverse("payments:detail", args=[payment.pk])) == 2  # payment and refund
 
 
 def test_the_statement_defaults_to_this_month(staff_client, customer):
@@ -234,3 +351,24 @@ def test_the_statement_downloads_as_a_pdf(staff_client, customer, history):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert 'filename="statement-20250301-20250331.pdf"' in response["Content-Disposition"]
+
+
+def test_the_statement_pdf_lists_refunds(staff_client, customer, refunds):
+    # when
+    response = staff_client.get(
+        reverse("customers:statement_pdf", args=[customer.pk]),
+        {"date_from": "2025-03-01", "date_to": "2025-03-31"},
+    )
+
+    # then
+    text = pdf_text(
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    for expected in (
+        "Refund",
+        "Refund of PAY-00002 · Bank ref 9",
+        "Invoiced amount €250.00",
+        "Refunds €25.00",
+        "€225.00",
+    ):
+        assert expected in text, expected

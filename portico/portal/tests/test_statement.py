@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from portico.payments.models import PaymentRefund
 from portico.payments.tests.factories import PaymentFactory
 from portico.portal_access.models import PortalModule
 from portico.portal_access.tests.factories import PortalAccessFactory, PortalSettingsFactory
@@ -52,6 +53,35 @@ def test_statement_shows_opening_balance_lines_and_closing_balance(
     assert "$270.00" in page  # 100 + 250 − 80
     assert "Download PDF" in page
     assert "statement/pdf/?date_from=2026-03-01&amp;date_to=2026-03-31" in page
+
+
+def test_a_refund_is_a_line_that_adds_back_and_links_to_its_payment(
+    portal_client, portal_access, statement_url, portal_reverse
+):
+    # given: 100 paid in credit, 30 of it refunded in February, 45 in March
+    customer = portal_access.customer
+    payment = PaymentFactory(
+        customer=customer, date=date(2026, 2, 2), amount=Decimal("100.00"), number="PAY-CREDIT"
+    )
+    for day, amount in ((date(2026, 2, 20), "30.00"), (date(2026, 3, 12), "45.00")):
+        PaymentRefund.objects.create(
+            organization=customer.organization, payment=payment, amount=Decimal(amount), date=day
+        )
+
+    # when
+    response = portal_client.get(
+        statement_url, {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+    )
+
+    # then: opening −70 (100 paid − 30 refunded), closing −25
+    page = response.content.decode()
+    statement = response.context["statement"]
+    assert statement.opening_balance == Decimal("-70.00")
+    assert [(e.kind, e.amount, e.balance) for e in statement.entries] == [
+        ("refund", Decimal("45.00"), Decimal("-25.00"))
+    ]
+    assert "Refund of PAY-CREDIT" in page and "Refunds" in page and "-$25.00" in page
+    assert portal_reverse(customer.organization, "portal:payment_detail", pk=payment.pk) in page
 
 
 def test_statement_presets_choose_the_period(portal_client, portal_access, statement_url):
@@ -157,10 +187,15 @@ def test_the_statement_costs_the_same_queries_for_5_or_200_invoices(
     today = timezone.localdate()
     for index in range(count):
         _invoice(portal_access.customer, today.replace(day=1), "10.00")
-        PaymentFactory(customer=portal_access.customer, date=today - timedelta(days=40 + index))
+        payment = PaymentFactory(
+            customer=portal_access.customer, date=today - timedelta(days=40 + index)
+        )
+        PaymentRefund.objects.create(
+            organization=payment.organization, payment=payment, amount=Decimal("1.00")
+        )
     portal_client.get(statement_url)
 
-    # 4 for the session and access; 6 for the statement
-    with django_assert_num_queries(10):
+    # 4 for the session and access; 7 for the statement (one of them its refunds)
+    with django_assert_num_queries(11):
         response = portal_client.get(statement_url)
     assert response.status_code == 200
