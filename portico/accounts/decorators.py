@@ -1,12 +1,17 @@
+from django.conf import settings
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portico.accounts.selectors import membership_for_request
 
 SESSION_ORGANIZATION_KEY = "portico_organization_id"
+
+
+def staff_language(user, organization) -> str:
+    return user.language or organization.language or settings.LANGUAGE_CODE
 
 
 def staff_view(view):
@@ -29,8 +34,11 @@ def staff_view(view):
             return render(request, "accounts/no_membership.html", status=403)
         request.membership = membership
         request.organization = membership.organization
-        # Staff read dates and times in their organisation's time zone.
-        with timezone.override(membership.organization.time_zone):
+        # Staff read dates and times in their organisation's time zone, and
+        # the app in the language they chose (else the organisation's).
+        language = staff_language(request.user, membership.organization)
+        request.LANGUAGE_CODE = language
+        with timezone.override(membership.organization.time_zone), translation.override(language):
             return view(request, *args, **kwargs)
 
     return wrapper

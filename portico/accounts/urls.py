@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("app/switch/<int:organization_id>/", views.switch_organization, name="switch"),
+    path("app/account/language/", views.staff_language_set, name="language"),
     path("app/settings/organisation/", views.organization_profile, name="organization"),
     path("app/settings/team/", views.team, name="team"),
     path("app/settings/team/<int:membership_id>/role/", views.team_member_role, name="team_role"),

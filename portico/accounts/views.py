@@ -195,6 +195,24 @@ def switch_organization(request, organization_id: int):
     return redirect("core:home")
 
 
+@require_POST
+@staff_view
+def staff_language_set(request):
+    """The signed-in member's own language for the app (the user menu's picker)."""
+    from django.conf import settings
+
+    language = request.POST.get("language", "")
+    if language in dict(settings.LANGUAGES):
+        request.user.language = language
+        request.user.save(update_fields=["language", "updated_at"])
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse_lazy("core:home")
+    return redirect(target)
+
+
 @staff_view
 def team(request):
     invite_form = StaffInviteForm(request.POST or None)

@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -119,12 +120,20 @@ def home(request, portal_name: str):
 
 @portal_public_view
 def accept_invitation(request, portal_name: str, token: str):
-    """The page the invitation e-mail's **Accept invitation** button opens."""
+    """The page the invitation e-mail's **Accept invitation** button opens,
+    in the customer's portal language (as the e-mail was)."""
     organization = request.organization
     try:
         invitation = invitation_resolve(organization=organization, token=token)
     except InvitationError as error:
         return render(request, "portal/invitation_invalid.html", {"error": error}, status=410)
+    with translation.override(invitation.access.effective_language):
+        request.LANGUAGE_CODE = translation.get_language()
+        return _accept_invitation(request, invitation, token)
+
+
+def _accept_invitation(request, invitation, token: str):
+    organization = request.organization
     access = invitation.access
     email = access.contact.email
     signed_in_as_invitee = (
