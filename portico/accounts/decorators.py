@@ -1,6 +1,6 @@
-from django.conf import settings
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils import timezone, translation

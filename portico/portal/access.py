@@ -112,11 +112,8 @@ def portal_modules_of(access: PortalAccess) -> list[str]:
 def two_factor_state(request: HttpRequest, access: PortalAccess) -> TwoFactorState:
     if access.organization_id in request.session.get(SESSION_TWO_FACTOR_KEY, []):
         return TwoFactorState.PASSED
-    try:
-        device = access.user.two_factor_device
-    except ObjectDoesNotExist:
-        device = None
-    if device is not None and device.confirmed_at is not None:
+    # Loaded with the access (portal_access_for_user).
+    if access.two_factor_confirmed:
         return TwoFactorState.VERIFY
     portal_settings = portal_settings_of(access)
     if portal_settings is not None and portal_settings.require_two_factor:

@@ -176,8 +176,9 @@ def portal_document_exists(*, access: PortalAccess, model: type[Model]) -> bool:
 
 def portal_document_detail(*, access: PortalAccess, model: type[Model], pk: int) -> Model:
     """One document of the contact's customer with everything its page shows,
-    in a fixed number of queries; ``model.DoesNotExist`` for anything else."""
-    documents = portal_documents(access=access, model=model).select_related("customer")
+    in a fixed number of queries; ``model.DoesNotExist`` for anything else.
+    Its customer is the access's (loaded with it, so not joined again)."""
+    documents = portal_documents(access=access, model=model)
     if model is Payment:
         documents = documents.prefetch_related(
             Prefetch(
@@ -187,7 +188,7 @@ def portal_document_detail(*, access: PortalAccess, model: type[Model], pk: int)
                 ),
             )
         )
-        return documents.get(pk=pk)
+        return _with_customer(documents.get(pk=pk), access)
     documents = documents.prefetch_related("lines")
     if model is Invoice:
         documents = documents.prefetch_related(
@@ -211,7 +212,13 @@ def portal_document_detail(*, access: PortalAccess, model: type[Model], pk: int)
                 queryset=CreditApplication.objects.select_related("invoice").order_by("date", "id"),
             )
         )
-    return documents.get(pk=pk)
+    return _with_customer(documents.get(pk=pk), access)
+
+
+def _with_customer(document: Model, access: PortalAccess) -> Model:
+    # portal_documents filtered on the access's customer: it is the same row.
+    document.customer = access.customer
+    return document
 
 
 def portal_invoices_of_order(*, access: PortalAccess, order: SalesOrder) -> list[Invoice]:

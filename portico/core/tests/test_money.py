@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from portico.core.money import (
     CURRENCY_CODES,
+    _format_currency,
     babel_locale,
     currency_choices,
     format_money,
@@ -20,7 +21,7 @@ NBSP = "\xa0"
     ("amount", "currency", "language", "expected"),
     [
         # JPY has no minor unit: rounded half up, not babel's half-even (¥1,234)
-        ("1234.5", "JPY", "ja", "￥1,235"),
+        ("1234.5", "JPY", "ja", "¥1,235"),
         ("1234.5", "EUR", "de", f"1.234,50{NBSP}€"),
         ("1234.5", "USD", "en", "$1,234.50"),
         ("1234.5", "GBP", "en-gb", "£1,234.50"),
@@ -90,3 +91,43 @@ def test_currency_choices_are_named_in_the_active_language():
     assert list(choices) == CURRENCY_CODES
     assert choices["EUR"] == "EUR – Euro"
     assert choices["USD"] == "USD – US-Dollar"
+
+
+# format_money formats with cached locale data; the text must stay babel's own.
+BABEL_LOCALES = ["en_IN", "hi", "de_CH", "ar", "fa", "he", "ko", "sv", "nl", "it", "es", "fr"]
+AMOUNTS = ["0", "-0", "0.004", "-0.005", "1", "-1", "12.5", "999.995", "1000", "-1234.56"]
+AMOUNTS += ["12345678.9", "-98765432101.01", "1e9", "0.1", "100000", "7.77"]
+
+
+@pytest.mark.parametrize("currency", [*CURRENCY_CODES, "KWD", "CLP", "XYZ"])
+def test_format_money_is_the_text_babel_gives(settings, currency):
+    from babel.numbers import format_currency
+
+    for language, _name in settings.LANGUAGES:
+        locale = babel_locale(language)
+        for text in AMOUNTS:
+            amount = quantize_money(Decimal(text), currency)
+            expected = format_currency(amount, currency, locale=locale)
+            if locale == "ja":  # the one deliberate difference: ¥, not CLDR's full-width ￥
+                expected = expected.replace("\uffe5", "¥")
+            assert format_money(Decimal(text), currency, language) == expected, (locale, text)
+    for locale in BABEL_LOCALES:  # other patterns: Indian grouping, right-to-left …
+        for text in AMOUNTS:
+            amount = quantize_money(Decimal(text), currency)
+            expected = format_currency(amount, currency, locale=locale)
+            assert _format_currency(amount, currency, locale) == expected, (locale, text)
+
+
+@given(
+    amount=st.decimals(
+        min_value=Decimal("-1e15"), max_value=Decimal("1e15"), allow_nan=False, places=4
+    ),
+    currency=st.sampled_from([*CURRENCY_CODES, "KWD", "CLP"]),
+    locale=st.sampled_from(["en", "de", "fr", "ja", "pt_BR", "zh_Hans_CN", "sv", "en_IN", "ar"]),
+)
+def test_format_money_matches_babel_for_any_amount(amount, currency, locale):
+    from babel.numbers import format_currency
+
+    amount = quantize_money(amount, currency)
+    expected = format_currency(amount, currency, locale=locale)
+    assert _format_currency(amount, currency, locale) == expected

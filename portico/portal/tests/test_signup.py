@@ -258,7 +258,7 @@ def test_the_link_creates_the_customer_contact_account_and_access(client, organi
     assert response.url == f"/portal/{organization.portal_name}/"
     home = client.get(response.url)
     assert home.status_code == 200
-    assert "Welcome, Nora" in home.content.decode()
+    assert "Välkommen, Nora" in home.content.decode()  # in the language chosen (sv)
     # a customer in the organisation's base currency and the chosen language
     customer = Customer.objects.get(organization=organization)
     assert customer.display_name == "Blue Harbour Ltd"

@@ -188,8 +188,8 @@ def test_japanese_text_renders_and_extracts(organization):
     assert "ウェブサイト制作" in text
     assert "トップページとお問い合わせフォーム" in text
     assert "お振込みをお願いいたします。" in text
-    # yen have no minor unit: 3 × 15,000.4 = 45,001.2 → ￥45,001; total ￥165,001
-    assert "￥165,001" in text
+    # yen have no minor unit: 3 × 15,000.4 = 45,001.2 → ¥45,001; total ¥165,001
+    assert "¥165,001" in text
     assert "2026年3月1日" in text
     assert any("Noto-Sans-CJK-JP" in name for name in font_names(pdf))
 
