@@ -62,7 +62,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 messages: setup
-	$(BIN)/python manage.py makemessages $(foreach l,$(LOCALES),-l $(l)) --ignore=.venv --ignore=bench --ignore=staticfiles --ignore=var --ignore=test-artifacts
+	$(BIN)/python manage.py makemessages --no-obsolete $(foreach l,$(LOCALES),-l $(l)) --ignore=.venv --ignore=bench --ignore=staticfiles --ignore=var --ignore=test-artifacts
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 check-deploy: setup
