@@ -40,6 +40,17 @@ fonts:
 		echo "Note: no Noto Sans CJK font found; PDFs will not show Japanese or Chinese text."; \
 		echo "      Install it as root with: apt-get install fonts-noto-cjk (macOS: brew install --cask font-noto-sans-cjk)"; \
 	fi
+	@# GNU gettext: only `make messages` and the test that the catalogues hold every
+	@# message need it (the compiled catalogues are committed).
+	@if command -v xgettext >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing gettext for the translation catalogues"; \
+		apt-get install -y --no-install-recommends gettext \
+			|| { apt-get update && apt-get install -y --no-install-recommends gettext; }; \
+	else \
+		echo "Note: GNU gettext is missing; make messages cannot run. Install the gettext package."; \
+	fi
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput

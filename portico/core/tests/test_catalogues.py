@@ -72,6 +72,9 @@ def test_the_compiled_catalogue_is_the_source_compiled(code):
     )
 
 
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="GNU gettext (xgettext) is not installed"
+)
 def test_the_catalogues_hold_every_message_of_the_code(tmp_path, settings):
     """makemessages run afresh (into a copy) finds no message missing from the catalogues."""
     copy = tmp_path / "locale"
