@@ -52,6 +52,11 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# Assertions wait as long as actions do: on a loaded CI machine a form post that
+# writes notifications and e-mails can take longer than Playwright's default 5 s.
+expect.set_options(timeout=TIMEOUT_MS)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM_PATH).exists():
