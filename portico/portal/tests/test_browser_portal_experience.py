@@ -217,8 +217,12 @@ def test_contact_declines_a_quote_with_a_reason_and_staff_see_it(
     portal.get_by_role("link", name=quote.number).click()
     portal.get_by_role("button", name="Decline", exact=True).click()
     decline_form = portal.locator("#decision-decline")
+    # Wait for the panel to finish opening (Bootstrap's "collapsing" transition).
+    expect(decline_form).to_have_class(re.compile(r"\bshow\b"))
+    expect(decline_form).not_to_have_class(re.compile(r"\bcollapsing\b"))
     decline_form.get_by_label("Why do you decline it?").fill(reason)
-    decline_form.get_by_role("button", name="Decline quote").click()
+    with portal.expect_navigation():
+        decline_form.get_by_role("button", name="Decline quote").click()
 
     # then the portal shows it declined with her reason
     expect(
