@@ -203,68 +203,35 @@ def _activity(access: PortalAccess, modules: list[str]) -> tuple[list[ActivityIt
     query per kind), and the latest payments (the home page's last payment)."""
     items: list[ActivityItem] = []
     payments: list[Payment] = []
-    if PortalModule.QUOTES in modules:
-        for quote in _latest(access, Quote, "total", "expiry_date"):
+    # Each kind the contact sees: its latest documents, with the status a reader
+    # sees (quotes and invoices show "expired" / "overdue").
+    kinds = [
+        (PortalModule.QUOTES, Quote, "quote", _("Quote sent"), ("total", "expiry_date")),
+        (PortalModule.SALES_ORDERS, SalesOrder, "sales_order", _("Order confirmed"), ("total",)),
+        (PortalModule.INVOICES, Invoice, "invoice", _("Invoice issued"), ("total", "due_date")),
+        (PortalModule.CREDIT_NOTES, CreditNote, "credit_note", _("Credit note issued"), ("total",)),
+    ]
+    for module, model, kind, title, fields in kinds:
+        if module not in modules:
+            continue
+        for document in _latest(access, model, *fields):
+            shown = hasattr(document, "display_status")
             items.append(
                 ActivityItem(
-                    kind="quote",
-                    title=_("Quote sent"),
-                    document_id=quote.pk,
-                    number=quote.number,
-                    date=quote.date,
-                    created_at=quote.created_at,
-                    amount=quote.total,
-                    currency=quote.currency,
-                    status=quote.display_status,
-                    status_label=quote.get_display_status_display(),
-                )
-            )
-    if PortalModule.SALES_ORDERS in modules:
-        for order in _latest(access, SalesOrder, "total"):
-            items.append(
-                ActivityItem(
-                    kind="sales_order",
-                    title=_("Order confirmed"),
-                    document_id=order.pk,
-                    number=order.number,
-                    date=order.date,
-                    created_at=order.created_at,
-                    amount=order.total,
-                    currency=order.currency,
-                    status=order.status,
-                    status_label=order.get_status_display(),
-                )
-            )
-    if PortalModule.INVOICES in modules:
-        for invoice in _latest(access, Invoice, "total", "due_date"):
-            items.append(
-                ActivityItem(
-                    kind="invoice",
-                    title=_("Invoice issued"),
-                    document_id=invoice.pk,
-                    number=invoice.number,
-                    date=invoice.date,
-                    created_at=invoice.created_at,
-                    amount=invoice.total,
-                    currency=invoice.currency,
-                    status=invoice.display_status,
-                    status_label=invoice.get_display_status_display(),
-                )
-            )
-    if PortalModule.CREDIT_NOTES in modules:
-        for credit_note in _latest(access, CreditNote, "total"):
-            items.append(
-                ActivityItem(
-                    kind="credit_note",
-                    title=_("Credit note issued"),
-                    document_id=credit_note.pk,
-                    number=credit_note.number,
-                    date=credit_note.date,
-                    created_at=credit_note.created_at,
-                    amount=credit_note.total,
-                    currency=credit_note.currency,
-                    status=credit_note.status,
-                    status_label=credit_note.get_status_display(),
+                    kind=kind,
+                    title=title,
+                    document_id=document.pk,
+                    number=document.number,
+                    date=document.date,
+                    created_at=document.created_at,
+                    amount=document.total,
+                    currency=document.currency,
+                    status=document.display_status if shown else document.status,
+                    status_label=(
+                        document.get_display_status_display()
+                        if shown
+                        else document.get_status_display()
+                    ),
                 )
             )
     if PortalModule.PAYMENTS in modules:
