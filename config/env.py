@@ -33,6 +33,16 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean (use true or false)")
 
 
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -79,7 +89,9 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
         # SQLite: WAL lets the worker and the web process read while one writes;
         # IMMEDIATE makes write transactions take the lock up front, so
         # select_for_update-style sections never dead-lock on lock upgrade.
-        config["CONN_MAX_AGE"] = 0
+        # Kept open between requests: opening the file and setting the
+        # pragmas costs more than a cached portal page takes to serve.
+        config["CONN_MAX_AGE"] = 600
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -9,6 +9,7 @@ from config.env import (  # noqa: F401  (SettingsError is re-exported)
     database_from_url,
     email_from_url,
     env_bool,
+    env_int,
     env_list,
     env_str,
 )
@@ -78,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portico.accounts.context_processors.organization",
+                "portico.portal.page_cache.csrf_placeholder",
             ],
         },
     },
@@ -131,6 +133,22 @@ LOGIN_LOCK_SECONDS = 15 * 60
 LOGIN_FAILURE_WINDOW_SECONDS = 60 * 60
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+SESSION_ENGINE = "portico.core.sessions"
+
+# Local memory in each process. "portal_pages" holds rendered portal pages
+# keyed by the data versions they show (portico/portal/page_cache.py): it must
+# stay per process (a shared cache would outlive a database restore).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "portal_pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "portal-pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
+# How long a cached portal page may be served while nothing it shows changed
+# (it also bounds anything time-relative on it); 0 turns the cache off.
+PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 600)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

@@ -97,6 +97,10 @@ class Organization(TimeStampedModel):
     address = models.TextField(_("address"), blank=True)
     # The default for each new invoice's "Allow partial payments".
     allow_partial_payments = models.BooleanField(_("allow partial payments"), default=True)
+    # Raised by database triggers whenever the organisation or a setting its
+    # portal pages show changes (portico/portal/versions.py); see
+    # Customer.portal_version.
+    portal_version = models.PositiveBigIntegerField(editable=False, default=0)
 
     class Meta:
         verbose_name = _("organisation")

@@ -117,19 +117,32 @@ def activity_record(
     return event
 
 
+def document_view_repeat_activity(
+    *, organization_id: int, contact_id: int, content_type, object_id: int, now
+) -> bool:
+    """A later view by the same contact: counted on the first view's event,
+    quietly. False when there is no such event (the view is a first one)."""
+    return bool(
+        ActivityEvent.objects.filter(
+            organization_id=organization_id,
+            kind=EventKind.DOCUMENT_VIEWED,
+            content_type=content_type,
+            object_id=object_id,
+            contact_id=contact_id,
+        ).update(repeat_count=F("repeat_count") + 1, last_occurred_at=now)
+    )
+
+
 def document_view_record_activity(*, access, document: models.Model) -> ActivityEvent | None:
     """A contact opened a document in the portal: the first view is an event
     (and notifies); later views by the same contact count on it, quietly."""
-    content_type = ContentType.objects.get_for_model(document)
-    now = timezone.now()
-    updated = ActivityEvent.objects.filter(
+    if document_view_repeat_activity(
         organization_id=access.organization_id,
-        kind=EventKind.DOCUMENT_VIEWED,
-        content_type=content_type,
-        object_id=document.pk,
         contact_id=access.contact_id,
-    ).update(repeat_count=F("repeat_count") + 1, last_occurred_at=now)
-    if updated:
+        content_type=ContentType.objects.get_for_model(document),
+        object_id=document.pk,
+        now=timezone.now(),
+    ):
         return None
     return activity_record(
         organization=access.organization,

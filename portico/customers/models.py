@@ -68,6 +68,10 @@ class Customer(OrganizationOwnedModel):
     # Case-folded names, e-mails and phones of the customer and its contacts:
     # one indexed-scan column keeps search a single query at any size.
     search_text = models.TextField(editable=False, default="")
+    # Raised by database triggers whenever anything the customer's portal
+    # pages show changes (portico/portal/versions.py): cached portal pages
+    # are keyed by it, so a change is seen at the next request.
+    portal_version = models.PositiveBigIntegerField(editable=False, default=0)
 
     # Billing and shipping addresses, embedded: every document copies them.
     billing_attention = models.CharField(_("attention"), max_length=150, blank=True)

@@ -23,6 +23,14 @@ from django.utils import timezone, translation
 from django.utils.http import urlencode
 
 from portico.accounts.models import Organization
+from portico.portal.page_cache import (
+    page_cache_enabled,
+    page_get,
+    page_key,
+    page_store,
+    recording_start,
+    request_is_cacheable,
+)
 from portico.portal_access.authentication import portal_sign_in_record
 from portico.portal_access.models import (
     AccessStatus,
@@ -32,8 +40,10 @@ from portico.portal_access.models import (
     all_modules,
 )
 from portico.portal_access.selectors import (
-    organization_for_portal_name,
+    PortalVisit,
+    organization_for_portal_name_current,
     portal_access_for_user,
+    portal_visit_for_user,
 )
 
 # Organisations whose portal this session has passed the TOTP step for.
@@ -74,7 +84,7 @@ def portal_public_view(view):
     @wraps(view)
     def wrapper(request, portal_name: str, *args, **kwargs):
         try:
-            organization, is_current = organization_for_portal_name(portal_name=portal_name)
+            organization, is_current = organization_for_portal_name_current(portal_name=portal_name)
         except Organization.DoesNotExist as error:
             raise Http404("No such portal.") from error
         if not is_current:
@@ -89,36 +99,49 @@ def portal_public_view(view):
     return wrapper
 
 
-def portal_settings_of(access: PortalAccess) -> PortalSettings | None:
-    """The organisation's portal settings loaded with the access (None: defaults)."""
+def _settings_of_organization(organization: Organization) -> PortalSettings | None:
     try:
-        return access.organization.portal_settings
+        return organization.portal_settings
     except ObjectDoesNotExist:
         return None
+
+
+def portal_settings_of(access: PortalAccess) -> PortalSettings | None:
+    """The organisation's portal settings loaded with the access (None: defaults)."""
+    return _settings_of_organization(access.organization)
+
+
+def _modules_shown(portal_settings: PortalSettings | None, own_modules: list[str]) -> list[str]:
+    shown = portal_settings.modules if portal_settings is not None else all_modules()
+    allowed = [module for module in PortalModule.values if module in shown]
+    if own_modules:
+        allowed = [module for module in allowed if module in own_modules]
+    return allowed
 
 
 def portal_modules_of(access: PortalAccess) -> list[str]:
     """The modules this contact sees, in the portal's order: those the
     organisation shows, narrowed to the contact's own permissions if staff
     set any (an empty list on the access means all the organisation shows)."""
-    portal_settings = portal_settings_of(access)
-    shown = portal_settings.modules if portal_settings is not None else all_modules()
-    allowed = [module for module in PortalModule.values if module in shown]
-    if access.modules:
-        allowed = [module for module in allowed if module in access.modules]
-    return allowed
+    return _modules_shown(portal_settings_of(access), access.modules)
 
 
-def two_factor_state(request: HttpRequest, access: PortalAccess) -> TwoFactorState:
-    if access.organization_id in request.session.get(SESSION_TWO_FACTOR_KEY, []):
+def _two_factor_state(
+    request: HttpRequest, organization: Organization, *, has_device: bool
+) -> TwoFactorState:
+    if organization.pk in request.session.get(SESSION_TWO_FACTOR_KEY, []):
         return TwoFactorState.PASSED
-    # Loaded with the access (portal_access_for_user).
-    if access.two_factor_confirmed:
+    if has_device:
         return TwoFactorState.VERIFY
-    portal_settings = portal_settings_of(access)
+    portal_settings = _settings_of_organization(organization)
     if portal_settings is not None and portal_settings.require_two_factor:
         return TwoFactorState.SETUP
     return TwoFactorState.OFF
+
+
+def two_factor_state(request: HttpRequest, access: PortalAccess) -> TwoFactorState:
+    # ``two_factor_confirmed`` is loaded with the access (portal_access_for_user).
+    return _two_factor_state(request, access.organization, has_device=access.two_factor_confirmed)
 
 
 def _session_add(request: HttpRequest, key: str, organization_id: int) -> None:
@@ -148,7 +171,14 @@ def access_disabled_response(request: HttpRequest):
     return render(request, "portal/access_disabled.html", status=403)
 
 
-def portal_view(view=None, *, two_factor_pending: bool = False, module: str | None = None):
+def portal_view(
+    view=None,
+    *,
+    two_factor_pending: bool = False,
+    module: str | None = None,
+    cache_page: bool = False,
+    on_cache_hit=None,
+):
     """For signed-in portal pages (see the module's docstring).
 
     ``two_factor_pending=True`` lets in a person who has not passed the
@@ -156,6 +186,13 @@ def portal_view(view=None, *, two_factor_pending: bool = False, module: str | No
     ``module`` (a ``PortalModule``): the page belongs to that module, and a
     contact who may not see it gets a 404, as for a page that does not exist.
     It sets ``request.portal_modules``, the modules the contact sees.
+
+    ``cache_page=True``: a GET is served from the contact's cached copy of
+    the page while nothing it shows has changed (``portico.portal.page_cache``);
+    every check above still runs first, on every request.
+    ``on_cache_hit(request, visit, **kwargs)`` does what the view would have
+    done besides rendering (a document page counts the view); returning
+    False renders the page instead.
     """
 
     def decorate(view):
@@ -168,22 +205,32 @@ def portal_view(view=None, *, two_factor_pending: bool = False, module: str | No
                     request.get_full_path(),
                     reverse("portal:sign_in", kwargs={"portal_name": organization.portal_name}),
                 )
-            access = portal_access_for_user(organization=organization, user=request.user)
-            if access is None:
+            access = None
+            cache_page_now = cache_page and page_cache_enabled()
+            if cache_page_now:
+                # One narrow query decides who may see what; the full access
+                # (its contact and customer) is loaded only if the page renders.
+                visit = portal_visit_for_user(organization=organization, user=request.user)
+            else:
+                access = portal_access_for_user(organization=organization, user=request.user)
+                visit = PortalVisit.of_access(access) if access is not None else None
+            if visit is None:
                 # Signed in, but not as a contact of this organisation (say, a
                 # staff member of another one): sign in with another account.
                 return redirect_to_login(
                     request.get_full_path(),
                     reverse("portal:sign_in", kwargs={"portal_name": organization.portal_name}),
                 )
-            if access.status != AccessStatus.ACTIVE:
+            if visit.status != AccessStatus.ACTIVE:
                 return access_disabled_response(request)
-            request.portal_access = access
-            request.portal_customer = access.customer
-            request.portal_modules = portal_modules_of(access)
+            request.portal_modules = _modules_shown(
+                _settings_of_organization(organization), visit.own_modules
+            )
             if module is not None and module not in request.portal_modules:
                 raise Http404("This part of the portal is not shown to you.")
-            request.portal_two_factor = two_factor_state(request, access)
+            request.portal_two_factor = _two_factor_state(
+                request, organization, has_device=visit.two_factor_confirmed
+            )
             request.portal_two_factor_pending = request.portal_two_factor in (
                 TwoFactorState.VERIFY,
                 TwoFactorState.SETUP,
@@ -194,10 +241,36 @@ def portal_view(view=None, *, two_factor_pending: bool = False, module: str | No
                 if request.portal_two_factor == TwoFactorState.SETUP:
                     return redirect(_with_next("portal:two_factor_setup", request))
                 if organization.pk not in request.session.get(SESSION_ENTERED_KEY, []):
+                    if access is None:
+                        access = portal_access_for_user(
+                            organization=organization, user=request.user
+                        )
                     portal_sign_in_record(access=access)
                     _session_add(request, SESSION_ENTERED_KEY, organization.pk)
+            key = None
+            if cache_page_now and request_is_cacheable(request):
+                key = page_key(
+                    request,
+                    organization=organization,
+                    visit=visit,
+                    modules=request.portal_modules,
+                )
+                cached = page_get(key)
+                if cached is not None:
+                    with translation.override(visit.language):
+                        if on_cache_hit is None or on_cache_hit(request, visit, **kwargs):
+                            return cached.response(request)
+                recording_start(request)
+            if access is None:
+                access = portal_access_for_user(organization=organization, user=request.user)
+            if access is None or access.status != AccessStatus.ACTIVE:
+                return access_disabled_response(request)  # changed a moment ago
+            request.portal_access = access
+            request.portal_customer = access.customer
             with translation.override(access.effective_language):
                 response = view(request, portal_name, *args, **kwargs)
+            if key is not None:
+                response = page_store(request, key, response)
             return response
 
         return wrapper

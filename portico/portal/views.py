@@ -99,7 +99,7 @@ def _portal_url(request, name: str) -> str:
 # --- home -----------------------------------------------------------------------
 
 
-@portal_view
+@portal_view(cache_page=True)
 def home(request, portal_name: str):
     access = request.portal_access
     portal_settings = portal_settings_of(access) or portal_settings_get(

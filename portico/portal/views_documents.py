@@ -29,7 +29,7 @@ from portico.portal.selectors_documents import (
     portal_invoices_of_order,
     portal_status_choices,
 )
-from portico.portal.services import document_view_record
+from portico.portal.services import document_view_record, document_view_repeat_record
 from portico.portal_access.models import PortalModule
 from portico.sales.models import (
     CreditNote,
@@ -132,6 +132,17 @@ def _list_page(request, kind: DocumentKind):
     return render(request, "portal/documents/list.html", context)
 
 
+def _count_repeat_view(kind: DocumentKind):
+    """``on_cache_hit`` of a document page: count the view without rendering."""
+
+    def on_cache_hit(request, visit, pk: int) -> bool:
+        return document_view_repeat_record(
+            visit=visit, organization_id=request.organization.pk, model=kind.model, pk=pk
+        )
+
+    return on_cache_hit
+
+
 def _get_document(request, kind: DocumentKind, pk: int) -> Model:
     try:
         return portal_document_detail(access=request.portal_access, model=kind.model, pk=pk)
@@ -156,12 +167,12 @@ def _pdf(request, kind: DocumentKind, pk: int):
 # --- quotes -------------------------------------------------------------------------
 
 
-@portal_view(module=PortalModule.QUOTES)
+@portal_view(module=PortalModule.QUOTES, cache_page=True)
 def quote_list(request, portal_name: str):
     return _list_page(request, QUOTES)
 
 
-@portal_view(module=PortalModule.QUOTES)
+@portal_view(module=PortalModule.QUOTES, cache_page=True, on_cache_hit=_count_repeat_view(QUOTES))
 def quote_detail(request, portal_name: str, pk: int):
     quote = _get_document(request, QUOTES, pk)
     context = _detail_context(request, QUOTES, quote)
@@ -179,12 +190,14 @@ def quote_pdf(request, portal_name: str, pk: int):
 # --- sales orders ---------------------------------------------------------------------
 
 
-@portal_view(module=PortalModule.SALES_ORDERS)
+@portal_view(module=PortalModule.SALES_ORDERS, cache_page=True)
 def sales_order_list(request, portal_name: str):
     return _list_page(request, SALES_ORDERS)
 
 
-@portal_view(module=PortalModule.SALES_ORDERS)
+@portal_view(
+    module=PortalModule.SALES_ORDERS, cache_page=True, on_cache_hit=_count_repeat_view(SALES_ORDERS)
+)
 def sales_order_detail(request, portal_name: str, pk: int):
     order = _get_document(request, SALES_ORDERS, pk)
     context = _detail_context(request, SALES_ORDERS, order)
@@ -206,12 +219,14 @@ def sales_order_pdf(request, portal_name: str, pk: int):
 # --- invoices -------------------------------------------------------------------------
 
 
-@portal_view(module=PortalModule.INVOICES)
+@portal_view(module=PortalModule.INVOICES, cache_page=True)
 def invoice_list(request, portal_name: str):
     return _list_page(request, INVOICES)
 
 
-@portal_view(module=PortalModule.INVOICES)
+@portal_view(
+    module=PortalModule.INVOICES, cache_page=True, on_cache_hit=_count_repeat_view(INVOICES)
+)
 def invoice_detail(request, portal_name: str, pk: int):
     invoice = _get_document(request, INVOICES, pk)
     context = _detail_context(request, INVOICES, invoice)
@@ -236,12 +251,12 @@ def invoice_pdf(request, portal_name: str, pk: int):
 # --- payments -------------------------------------------------------------------------
 
 
-@portal_view(module=PortalModule.PAYMENTS)
+@portal_view(module=PortalModule.PAYMENTS, cache_page=True)
 def payment_list(request, portal_name: str):
     return _list_page(request, PAYMENTS)
 
 
-@portal_view(module=PortalModule.PAYMENTS)
+@portal_view(module=PortalModule.PAYMENTS, cache_page=True)
 def payment_detail(request, portal_name: str, pk: int):
     payment = _get_document(request, PAYMENTS, pk)
     allocations = payment.allocations.all()
@@ -259,12 +274,14 @@ def payment_pdf(request, portal_name: str, pk: int):
 # --- credit notes ---------------------------------------------------------------------
 
 
-@portal_view(module=PortalModule.CREDIT_NOTES)
+@portal_view(module=PortalModule.CREDIT_NOTES, cache_page=True)
 def credit_note_list(request, portal_name: str):
     return _list_page(request, CREDIT_NOTES)
 
 
-@portal_view(module=PortalModule.CREDIT_NOTES)
+@portal_view(
+    module=PortalModule.CREDIT_NOTES, cache_page=True, on_cache_hit=_count_repeat_view(CREDIT_NOTES)
+)
 def credit_note_detail(request, portal_name: str, pk: int):
     credit_note = _get_document(request, CREDIT_NOTES, pk)
     context = _detail_context(request, CREDIT_NOTES, credit_note)

@@ -4,9 +4,15 @@ Every selector is scoped: it takes the organisation (or, for the portal name,
 the one thing that finds it) and returns nothing of another organisation.
 """
 
+import copy
+import json
+from dataclasses import dataclass
+
+from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
 from portico.accounts.models import Organization, User
+from portico.customers.models import Customer
 from portico.portal_access.models import (
     AccessStatus,
     PortalAccess,
@@ -101,3 +107,107 @@ def portal_access_for_user(*, organization: Organization, user: User) -> PortalA
             access.organization = organization
         access.user = user
     return access
+
+
+# --- the portal's fast path: one narrow read per request ------------------------
+
+
+@dataclass(frozen=True)
+class PortalVisit:
+    """What every signed-in portal request needs to know about the person's
+    access, read in one query without building model instances (the full
+    access, its contact and customer are loaded only when a page renders)."""
+
+    access_id: int
+    status: str
+    own_modules: list[str]  # the access's own limits ([] = all the organisation shows)
+    language: str  # the contact's own choice, else the customer's portal language
+    contact_id: int
+    customer_id: int
+    customer_version: int
+    two_factor_confirmed: bool
+
+    @classmethod
+    def of_access(cls, access: PortalAccess) -> "PortalVisit":
+        """The same facts, from a fully loaded access (``portal_access_for_user``)."""
+        return cls(
+            access_id=access.pk,
+            status=access.status,
+            own_modules=list(access.modules or []),
+            language=access.effective_language,
+            contact_id=access.contact_id,
+            customer_id=access.customer_id,
+            customer_version=access.customer.portal_version,
+            two_factor_confirmed=access.two_factor_confirmed,
+        )
+
+
+def _json_list(value) -> list[str]:
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return list(value or [])
+
+
+def portal_visit_for_user(*, organization: Organization, user: User) -> PortalVisit | None:
+    """The person's access to this organisation's portal, as ``portal_access_for_user``
+    chooses it (the active one, else the latest), with the customer's data version."""
+    access_table = PortalAccess._meta.db_table
+    customer_table = Customer._meta.db_table
+    device_table = TwoFactorDevice._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT a.id, a.status, a.modules, a.language, a.contact_id, a.customer_id,
+                       a.updated_at, c.portal_version, c.portal_language,
+                       EXISTS (SELECT 1 FROM {device_table} d
+                               WHERE d.user_id = a.user_id AND d.confirmed_at IS NOT NULL)
+                  FROM {access_table} a JOIN {customer_table} c ON c.id = a.customer_id
+                 WHERE a.organization_id = %s AND a.user_id = %s""",
+            [organization.pk, user.pk],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    # Active first, then the latest change, then the latest row.
+    row = max(rows, key=lambda row: (row[1] == AccessStatus.ACTIVE, str(row[6]), row[0]))
+    return PortalVisit(
+        access_id=row[0],
+        status=row[1],
+        own_modules=_json_list(row[2]),
+        language=row[3] or row[8],
+        contact_id=row[4],
+        customer_id=row[5],
+        customer_version=row[7],
+        two_factor_confirmed=bool(row[9]),
+    )
+
+
+# Per process: portal name → (id, portal_version, organisation with its portal
+# settings). A request reads only the two numbers; the organisation is loaded
+# again when its version moved (portico.portal.versions raises it on any change).
+_organizations: dict[str, tuple[int, int, Organization]] = {}
+
+
+def organization_for_portal_name_current(*, portal_name: str) -> tuple[Organization, bool]:
+    """``organization_for_portal_name`` for every portal request: the same
+    answer, from one narrow query while the organisation is unchanged. Each
+    call returns its own copy (a request may set attributes on it)."""
+    table = Organization._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, portal_version FROM {table} WHERE portal_name = %s", [portal_name]
+        )
+        row = cursor.fetchone()
+    if row is None:  # an earlier name (redirect) or none (404)
+        return organization_for_portal_name(portal_name=portal_name)
+    cached = _organizations.get(portal_name)
+    if cached is None or (cached[0], cached[1]) != tuple(row):
+        organization, is_current = organization_for_portal_name(portal_name=portal_name)
+        if not is_current:
+            return organization, is_current
+        cached = (organization.pk, organization.portal_version, organization)
+        _organizations[portal_name] = cached
+    return copy.copy(cached[2]), True
+
+
+def organization_cache_clear() -> None:
+    _organizations.clear()

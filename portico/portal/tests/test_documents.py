@@ -326,7 +326,7 @@ def test_htmx_asks_for_the_results_only(portal_client, customer, urls):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_list_queries_do_not_grow_with_the_number_of_documents(
-    portal_client, portal_access, customer, urls, kind, django_assert_num_queries
+    page_cache_off, portal_client, portal_access, customer, urls, kind, django_assert_num_queries
 ):
     # given: the customer with 5 documents (payments with an invoice each)
     def add(count: int) -> None:
@@ -560,7 +560,7 @@ def test_links_to_hidden_modules_are_plain_text(portal_client, portal_access, cu
 
 @pytest.mark.parametrize("kind", ["quote", "sales_order", "invoice", "credit_note"])
 def test_detail_queries_do_not_grow_with_the_number_of_lines(
-    portal_client, customer, urls, kind, django_assert_num_queries
+    page_cache_off, portal_client, customer, urls, kind, django_assert_num_queries
 ):
     # given: a document with 3 lines and one with 60
     def with_lines(count: int):

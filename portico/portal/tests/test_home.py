@@ -211,7 +211,7 @@ def _documents(customer, count: int) -> None:
 
 @pytest.mark.parametrize("count", [5, 200])
 def test_home_costs_the_same_queries_for_5_or_200_documents_of_each_kind(
-    portal_client, portal_access, home, count, django_assert_num_queries
+    page_cache_off, portal_client, portal_access, home, count, django_assert_num_queries
 ):
     _documents(portal_access.customer, count)
     portal_client.get(home)  # the session has entered the portal

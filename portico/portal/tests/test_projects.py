@@ -194,7 +194,7 @@ def _queries(client, url) -> int:
 
 
 def test_project_pages_cost_the_same_queries_for_5_or_200_rows(
-    portal_client, portal_access, urls, project, django_assert_num_queries
+    page_cache_off, portal_client, portal_access, urls, project, django_assert_num_queries
 ):
     # given a session that has entered the portal, and 5 projects and entries
     _add_rows(portal_access, project, 5, 0)

@@ -182,7 +182,7 @@ def test_the_statement_pdf_is_a_real_pdf(
 
 @pytest.mark.parametrize("count", [5, 200])
 def test_the_statement_costs_the_same_queries_for_5_or_200_invoices(
-    portal_client, portal_access, statement_url, count, django_assert_num_queries
+    page_cache_off, portal_client, portal_access, statement_url, count, django_assert_num_queries
 ):
     today = timezone.localdate()
     for index in range(count):
