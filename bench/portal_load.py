@@ -59,6 +59,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2).")
     parser.add_argument("--contacts", type=int, default=16, help="Signed-in contacts (16).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2).")
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="Serve with the portal's page cache off: every request renders its page.",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
     parser.add_argument(
         "--reuse", action="store_true", help="Use the database a --keep run left (no fill)."
@@ -142,7 +147,9 @@ def contacts_sign_in(organization, count: int) -> list[tuple[str, int]]:
     return signed_in
 
 
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(
+    database_url: str, port: int, workers: int, *, page_cache: bool = True
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -151,6 +158,7 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "EMAIL_URL": "outbox://",
+        **({} if page_cache else {"PORTAL_PAGE_CACHE_SECONDS": "0"}),
         "PYTHONPATH": f"{BASE_DIR / 'bench'}{os.pathsep}{BASE_DIR}",
     }
     # The pages link their CSS through whitenoise's manifest, as in production.
@@ -191,7 +199,12 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def fetch(port: int, path: str, session: str) -> int:
+def fetch(port: int, path: str, session: str, *, fresh: bool = False) -> int:
+    """GET ``path`` as the contact of ``session``; ``fresh``: with a query
+    string no request had before, so the page is rendered, not served from
+    the page cache."""
+    if fresh:
+        path = f"{path}?fresh={time.monotonic_ns()}"
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", headers={"Cookie": f"sessionid={session}"}
     )
@@ -310,19 +323,31 @@ def main() -> int:
             ),
         ]
         port = free_port()
-        server = start_server(database_url, port, arguments.workers)
+        server = start_server(
+            database_url, port, arguments.workers, page_cache=not arguments.no_page_cache
+        )
         # Each session's first portal request records the sign-in; and every
-        # page must answer 200 before it is measured.
+        # page must answer 200 before it is measured. These first requests
+        # render their page (nothing is cached yet): their times are printed.
         for page in pages:
             for path, session in zip(page.paths, sessions, strict=True):
-                status = fetch(port, path, session)
+                fetch(port, path, session)
+        first_views = {}
+        for page in pages:
+            times = []
+            for path, session in zip(page.paths, sessions, strict=True):
+                started = time.perf_counter()
+                status = fetch(port, path, session, fresh=True)
+                times.append((time.perf_counter() - started) * 1000)
                 if status != 200:
                     raise SystemExit(f"GET {path} answered {status}")
+            first_views[page.name] = sorted(times)
         print(
             f"gunicorn: {arguments.workers} sync workers; wrk: {arguments.threads} threads, "
             f"{arguments.connections} connections, {arguments.duration} s per page, "
             f"{len(contacts)} signed-in contacts"
         )
+        print("Page cache: " + ("off (every request renders)" if arguments.no_page_cache else "on"))
         print(f"Load average at start: {load_average()} ({os.cpu_count()} CPUs)")
         results = [run_wrk(port, page, sessions, arguments) for page in pages]
         print(f"Load average at end: {load_average()}")
@@ -337,6 +362,11 @@ def main() -> int:
             DATABASE.drop(requested_url)
 
     bare = results[0].requests_per_second
+    print()
+    print("Rendered (a first view, one request at a time, through gunicorn):")
+    for name, times in first_views.items():
+        if name != "bare view":
+            print(f"  {name:<16} median {times[len(times) // 2]:6.1f} ms, max {times[-1]:6.1f} ms")
     print()
     header = (
         f"{'page':<16} {'requests/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'of bare':>8} {'errors':>7}"

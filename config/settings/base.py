@@ -143,12 +143,12 @@ CACHES = {
     "portal_pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "portal-pages",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        "OPTIONS": {"MAX_ENTRIES": 1000},  # pages of 20–60 KB: up to ~50 MB a process
     },
 }
 # How long a cached portal page may be served while nothing it shows changed
 # (it also bounds anything time-relative on it); 0 turns the cache off.
-PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 600)
+PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 120)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
