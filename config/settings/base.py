@@ -149,6 +149,9 @@ CACHES = {
 # How long a cached portal page may be served while nothing it shows changed
 # (it also bounds anything time-relative on it); 0 turns the cache off.
 PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 120)
+# Later views of cached document pages are added up in each process and
+# written this often (portico/portal/view_counts.py); 0 writes each at once.
+PORTAL_VIEW_COUNT_FLUSH_SECONDS = 1.0
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

@@ -3,14 +3,15 @@
 Only the portal's detail pages call these; staff previews never count.
 """
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
-from portico.activity.models import ActivityEvent, EventKind
 from portico.activity.services import document_view_record_activity
 from portico.portal.models import DocumentView
+from portico.portal.view_counts import repeat_views, repeat_views_write
 from portico.portal_access.models import PortalAccess
 from portico.portal_access.selectors import PortalVisit
 from portico.sales.history import history_record
@@ -86,47 +87,28 @@ def document_view_repeat_record(
     """A contact's later view of a document whose page came from the page cache.
 
     The same counts as ``document_view_record`` for a view that is not the
-    first (the DocumentView row, the document's latest view, the activity
-    event's count), without loading the document: three plain UPDATEs in one
-    transaction (this runs on every cached document page, where building the
-    ORM's queries cost more than running them). Returns False, having changed
-    nothing, when this contact has no view of it on record yet, or no activity
-    event for it: the page is then rendered and the view recorded in full.
+    first, without loading the document: added up in this process and written
+    within a second (``portico.portal.view_counts``), or at once when
+    ``PORTAL_VIEW_COUNT_FLUSH_SECONDS`` is 0. Written at once, it returns
+    False, having changed nothing, when this contact has no view of it on
+    record yet: the page is then rendered and the view recorded in full.
     """
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    content_type_id = ContentType.objects.get_for_model(model).pk
-    views = quote(DocumentView._meta.db_table)
-    events = quote(ActivityEvent._meta.db_table)
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {views} SET last_viewed_at = %s, view_count = view_count + 1"
-            " WHERE content_type_id = %s AND object_id = %s AND contact_id = %s",
-            [now, content_type_id, pk, visit.contact_id],
+    now = timezone.now()
+    if settings.PORTAL_VIEW_COUNT_FLUSH_SECONDS > 0:
+        repeat_views.add(
+            model=model,
+            pk=pk,
+            organization_id=organization_id,
+            contact_id=visit.contact_id,
+            now=now,
         )
-        if cursor.rowcount != 1:
-            return False  # nothing written yet
-        cursor.execute(
-            f"UPDATE {events} SET repeat_count = repeat_count + 1, last_occurred_at = %s"
-            " WHERE organization_id = %s AND kind = %s AND content_type_id = %s"
-            " AND object_id = %s AND contact_id = %s",
-            [
-                now,
-                organization_id,
-                EventKind.DOCUMENT_VIEWED,
-                content_type_id,
-                pk,
-                visit.contact_id,
-            ],
+        return True
+    with transaction.atomic():
+        return repeat_views_write(
+            model=model,
+            pk=pk,
+            organization_id=organization_id,
+            contact_id=visit.contact_id,
+            count=1,
+            last_viewed_at=now,
         )
-        if cursor.rowcount == 0:
-            transaction.set_rollback(True, using=connection.alias)
-            return False
-        cursor.execute(
-            f"UPDATE {quote(model._meta.db_table)}"
-            " SET portal_viewed_at = %s, portal_viewed_by_id = %s"
-            " WHERE id = %s AND organization_id = %s",
-            [now, visit.contact_id, pk, organization_id],
-        )
-    return True
