@@ -41,6 +41,7 @@ from portico.portal_access.models import (
 )
 from portico.portal_access.selectors import (
     PortalVisit,
+    organization_and_visit,
     organization_for_portal_name_current,
     portal_access_for_user,
     portal_visit_for_user,
@@ -78,25 +79,46 @@ def _redirect_to_current_name(request: HttpRequest, organization: Organization):
     return response
 
 
-def portal_public_view(view):
-    """For every portal page: find the organisation by its portal name."""
+# ``request.portal_visit`` before the portal view reads it.
+VISIT_NOT_READ = object()
 
-    @wraps(view)
-    def wrapper(request, portal_name: str, *args, **kwargs):
-        try:
-            organization, is_current = organization_for_portal_name_current(portal_name=portal_name)
-        except Organization.DoesNotExist as error:
-            raise Http404("No such portal.") from error
-        if not is_current:
-            return _redirect_to_current_name(request, organization)
-        request.organization = organization
-        request.portal_access = None
-        request.portal_customer = None
-        request.portal_modules = []
-        with timezone.override(organization.time_zone):
-            return view(request, portal_name, *args, **kwargs)
 
-    return wrapper
+def portal_public_view(view=None, *, read_visit: bool = False):
+    """For every portal page: find the organisation by its portal name.
+
+    ``read_visit=True`` (cached pages): for a signed-in person, read their
+    access with the organisation, in the same query (``request.portal_visit``).
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, portal_name: str, *args, **kwargs):
+            request.portal_visit = VISIT_NOT_READ
+            try:
+                if read_visit and request.user.is_authenticated:
+                    organization, is_current, request.portal_visit = organization_and_visit(
+                        portal_name=portal_name, user=request.user
+                    )
+                else:
+                    organization, is_current = organization_for_portal_name_current(
+                        portal_name=portal_name
+                    )
+            except Organization.DoesNotExist as error:
+                raise Http404("No such portal.") from error
+            if not is_current:
+                return _redirect_to_current_name(request, organization)
+            request.organization = organization
+            request.portal_access = None
+            request.portal_customer = None
+            request.portal_modules = []
+            with timezone.override(organization.time_zone):
+                return view(request, portal_name, *args, **kwargs)
+
+        return wrapper
+
+    if view is not None:
+        return decorate(view)
+    return decorate
 
 
 def _settings_of_organization(organization: Organization) -> PortalSettings | None:
@@ -196,7 +218,7 @@ def portal_view(
     """
 
     def decorate(view):
-        @portal_public_view
+        @portal_public_view(read_visit=cache_page)
         @wraps(view)
         def wrapper(request, portal_name: str, *args, **kwargs):
             organization = request.organization
@@ -210,7 +232,9 @@ def portal_view(
             if cache_page_now:
                 # One narrow query decides who may see what; the full access
                 # (its contact and customer) is loaded only if the page renders.
-                visit = portal_visit_for_user(organization=organization, user=request.user)
+                visit = request.portal_visit
+                if visit is VISIT_NOT_READ:
+                    visit = portal_visit_for_user(organization=organization, user=request.user)
             else:
                 access = portal_access_for_user(organization=organization, user=request.user)
                 visit = PortalVisit.of_access(access) if access is not None else None

@@ -148,26 +148,22 @@ def _json_list(value) -> list[str]:
     return list(value or [])
 
 
-def portal_visit_for_user(*, organization: Organization, user: User) -> PortalVisit | None:
-    """The person's access to this organisation's portal, as ``portal_access_for_user``
-    chooses it (the active one, else the latest), with the customer's data version."""
-    access_table = PortalAccess._meta.db_table
-    customer_table = Customer._meta.db_table
-    device_table = TwoFactorDevice._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT a.id, a.status, a.modules, a.language, a.contact_id, a.customer_id,
-                       a.updated_at, c.portal_version, c.portal_language,
-                       EXISTS (SELECT 1 FROM {device_table} d
-                               WHERE d.user_id = a.user_id AND d.confirmed_at IS NOT NULL)
-                  FROM {access_table} a JOIN {customer_table} c ON c.id = a.customer_id
-                 WHERE a.organization_id = %s AND a.user_id = %s""",
-            [organization.pk, user.pk],
-        )
-        rows = cursor.fetchall()
+_VISIT_COLUMNS = """a.id, a.status, a.modules, a.language, a.contact_id, a.customer_id,
+       a.updated_at, c.portal_version, c.portal_language,
+       EXISTS (SELECT 1 FROM {devices} d
+               WHERE d.user_id = a.user_id AND d.confirmed_at IS NOT NULL)"""
+
+
+def _visit_columns() -> str:
+    return _VISIT_COLUMNS.format(devices=TwoFactorDevice._meta.db_table)
+
+
+def _visit_of(rows: list[tuple]) -> PortalVisit | None:
+    """The visit from rows of ``_VISIT_COLUMNS``: the active access first,
+    then the latest change, then the latest row (as ``portal_access_for_user``)."""
+    rows = [row for row in rows if row[0] is not None]
     if not rows:
         return None
-    # Active first, then the latest change, then the latest row.
     row = max(rows, key=lambda row: (row[1] == AccessStatus.ACTIVE, str(row[6]), row[0]))
     return PortalVisit(
         access_id=row[0],
@@ -181,10 +177,35 @@ def portal_visit_for_user(*, organization: Organization, user: User) -> PortalVi
     )
 
 
+def portal_visit_for_user(*, organization: Organization, user: User) -> PortalVisit | None:
+    """The person's access to this organisation's portal, as ``portal_access_for_user``
+    chooses it (the active one, else the latest), with the customer's data version."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT {_visit_columns()}
+                  FROM {PortalAccess._meta.db_table} a
+                  JOIN {Customer._meta.db_table} c ON c.id = a.customer_id
+                 WHERE a.organization_id = %s AND a.user_id = %s""",
+            [organization.pk, user.pk],
+        )
+        return _visit_of(cursor.fetchall())
+
+
 # Per process: portal name → (id, portal_version, organisation with its portal
 # settings). A request reads only the two numbers; the organisation is loaded
 # again when its version moved (portico.portal.versions raises it on any change).
 _organizations: dict[str, tuple[int, int, Organization]] = {}
+
+
+def _organization_of_version(portal_name: str, row: tuple) -> tuple[Organization, bool]:
+    cached = _organizations.get(portal_name)
+    if cached is None or (cached[0], cached[1]) != tuple(row):
+        organization, is_current = organization_for_portal_name(portal_name=portal_name)
+        if not is_current:
+            return organization, is_current
+        cached = (organization.pk, organization.portal_version, organization)
+        _organizations[portal_name] = cached
+    return copy.copy(cached[2]), True
 
 
 def organization_for_portal_name_current(*, portal_name: str) -> tuple[Organization, bool]:
@@ -199,14 +220,31 @@ def organization_for_portal_name_current(*, portal_name: str) -> tuple[Organizat
         row = cursor.fetchone()
     if row is None:  # an earlier name (redirect) or none (404)
         return organization_for_portal_name(portal_name=portal_name)
-    cached = _organizations.get(portal_name)
-    if cached is None or (cached[0], cached[1]) != tuple(row):
+    return _organization_of_version(portal_name, row)
+
+
+def organization_and_visit(
+    *, portal_name: str, user: User
+) -> tuple[Organization, bool, PortalVisit | None]:
+    """``organization_for_portal_name_current`` and ``portal_visit_for_user``
+    in one query (a signed-in person's cached portal page needs no other).
+    For an earlier name the visit is None: the request is redirected."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT o.id, o.portal_version, {_visit_columns()}
+                  FROM {Organization._meta.db_table} o
+                  LEFT JOIN {PortalAccess._meta.db_table} a
+                         ON a.organization_id = o.id AND a.user_id = %s
+                  LEFT JOIN {Customer._meta.db_table} c ON c.id = a.customer_id
+                 WHERE o.portal_name = %s""",
+            [user.pk, portal_name],
+        )
+        rows = cursor.fetchall()
+    if not rows:
         organization, is_current = organization_for_portal_name(portal_name=portal_name)
-        if not is_current:
-            return organization, is_current
-        cached = (organization.pk, organization.portal_version, organization)
-        _organizations[portal_name] = cached
-    return copy.copy(cached[2]), True
+        return organization, is_current, None
+    organization, is_current = _organization_of_version(portal_name, rows[0][:2])
+    return organization, is_current, _visit_of([row[2:] for row in rows])
 
 
 def organization_cache_clear() -> None:
