@@ -55,7 +55,8 @@ def parse_arguments() -> argparse.Namespace:
         "--interval",
         type=float,
         default=1.0,
-        help="Seconds an idle worker waits before looking for tasks (db_worker's default 1).",
+        help="db_worker's --interval (default 1): an idle worker claims at least this often "
+        "and looks for ready tasks every 50 ms.",
     )
     parser.add_argument(
         "--timeout", type=float, default=180, help="Give up after this many seconds (180)."
@@ -485,6 +486,8 @@ def main() -> int:  # noqa: PLR0915 (one straight story, told in order)
         connections.close_all()
         if not arguments.keep:
             DATABASE.drop(requested_url)
+            # the file lock the job's runs take turns on (SQLite)
+            Path(f"{DATABASE.sqlite_path}-bulk.lock").unlink(missing_ok=True)
         else:
             print(f"Kept the bench database: {database_url}")
 

@@ -178,12 +178,16 @@ class ClaimedEmail:
 
 
 @dataclass
-class _Claim:
+class Claim:
     """Rows one worker may send, and until when.
 
     ``until`` doubles as the claim's identity: a row's ``claimed_until`` changes
     whenever another worker takes it over, so every update this worker makes
-    after sending is filtered on it and cannot overwrite a newer claim.
+    after sending is filtered on it and cannot overwrite a newer claim. Rows a
+    bulk job queues already claimed (``OutboxSender``) are even marked sent by
+    it alone, so it carries a random fraction of a second: two claims made in
+    the same microsecond by two processes still differ (it ends up to a second
+    before ``OUTBOX_CLAIM_SECONDS``).
     """
 
     emails: list[ClaimedEmail]
@@ -191,9 +195,21 @@ class _Claim:
     # No message is started after this moment: sending must end well before
     # the claim expires, or a second worker could take the row and send it too.
     last_start: datetime
+    # A bulk job's claim: whether a delivery run waits for it to run out.
+    backstop: bool = False
+
+    @classmethod
+    def starting(cls, now: datetime) -> "Claim":
+        claim_seconds = settings.OUTBOX_CLAIM_SECONDS
+        return cls(
+            emails=[],
+            until=now
+            + timedelta(seconds=claim_seconds, microseconds=-secrets.randbelow(1_000_000)),
+            last_start=now + timedelta(seconds=claim_seconds / 2),
+        )
 
 
-def _claim_batch(*, now: datetime, batch_size: int) -> _Claim:
+def _claim_batch(*, now: datetime, batch_size: int) -> Claim:
     """Claim up to ``batch_size`` due rows for this worker.
 
     On PostgreSQL ``SKIP LOCKED`` lets several workers claim disjoint batches
@@ -201,12 +217,7 @@ def _claim_batch(*, now: datetime, batch_size: int) -> _Claim:
     another worker just claimed is not taken); SQLite has one writer at a time
     (``transaction_mode=IMMEDIATE``), so the transaction alone is enough.
     """
-    claim_seconds = settings.OUTBOX_CLAIM_SECONDS
-    claim = _Claim(
-        emails=[],
-        until=now + timedelta(seconds=claim_seconds),
-        last_start=now + timedelta(seconds=claim_seconds / 2),
-    )
+    claim = Claim.starting(now)
     with transaction.atomic():
         _commit_without_flush()
         # Two scans of mail_due_idx in index order, each stopping after
@@ -237,19 +248,25 @@ def _claim_batch(*, now: datetime, batch_size: int) -> _Claim:
     return claim
 
 
-def _still_claimed(email: ClaimedEmail, claim: _Claim):
+def _rows(emails: list[ClaimedEmail]) -> dict:
+    """A filter for these rows: by id, or by message id for the rows a bulk job
+    inserted and sends from memory (it never reads their ids back)."""
+    if all(email.pk is not None for email in emails):
+        return {"pk__in": [email.pk for email in emails]}
+    return {"message_id__in": [email.message_id for email in emails]}
+
+
+def _still_claimed(email: ClaimedEmail, claim: Claim):
     return OutboundEmail.objects.filter(
-        pk=email.pk, status=EmailStatus.SENDING, claimed_until=claim.until
+        **_rows([email]), status=EmailStatus.SENDING, claimed_until=claim.until
     )
 
 
-def _release(emails: list[ClaimedEmail], claim: _Claim) -> None:
+def _release(emails: list[ClaimedEmail], claim: Claim) -> None:
     """Give unsent rows back, due at once, without counting an attempt."""
     if emails:
         OutboundEmail.objects.filter(
-            pk__in=[email.pk for email in emails],
-            status=EmailStatus.SENDING,
-            claimed_until=claim.until,
+            **_rows(emails), status=EmailStatus.SENDING, claimed_until=claim.until
         ).update(status=EmailStatus.QUEUED, claimed_until=None)
 
 
@@ -292,7 +309,7 @@ def _connection_lost(error: Exception) -> bool:
 
 
 def _record_failure(
-    email: ClaimedEmail, error: Exception, claim: _Claim, report: DeliveryReport
+    email: ClaimedEmail, error: Exception, claim: Claim, report: DeliveryReport
 ) -> None:
     attempts = email.attempts + 1
     final = attempts >= settings.OUTBOX_MAX_ATTEMPTS
@@ -303,7 +320,9 @@ def _record_failure(
         next_attempt_at=timezone.now() + retry_delay(attempts),
         claimed_until=None,
     )
-    logger.warning("E-mail %s to %s not delivered: %s", email.pk, email.to_email, error)
+    logger.warning(
+        "E-mail %s to %s not delivered: %s", email.pk or email.message_id, email.to_email, error
+    )
     if not updated:  # another worker took the row over; its outcome stands
         return
     if final:
@@ -423,17 +442,21 @@ def _fast_bytes(email: ClaimedEmail, session: wire.Session | None) -> bytes | No
     return wire.message_bytes(email) if session is not None else None
 
 
-def _send_claimed(claim: _Claim, connection, report: DeliveryReport) -> None:
-    """Send a claimed batch over one open connection.
+def _send_claimed(
+    claim: Claim, connection, report: DeliveryReport, *, sent: "_SentRows | None" = None
+) -> bool:
+    """Send a claimed batch over one open connection; False if the connection
+    broke (it must not be used again).
 
     With Django's own SMTP backend the messages go through ``wire.Session``:
     each message's content in one write with the next one's commands. Rows
     left unsent (the claim is running out, or the connection broke) are
-    released for the next batch, which opens a fresh connection.
+    released for the next batch, which opens a fresh connection. ``sent``
+    records the rows the server accepted (``_SentRows`` by default).
     """
     smtp = _raw_smtp(connection)
     session = wire.Session(smtp) if smtp is not None else None
-    sent = _SentRows(report)
+    sent = sent if sent is not None else _SentRows(report)
     emails = claim.emails
     data = _fast_bytes(emails[0], session) if emails else None
     committed = False  # this message's commands went ahead with the one before
@@ -442,7 +465,7 @@ def _send_claimed(claim: _Claim, connection, report: DeliveryReport) -> None:
             if position and not committed and timezone.now() >= claim.last_start:
                 sent.flush()
                 _release(emails[position:], claim)
-                return
+                return True
             following = emails[position + 1] if position + 1 < len(emails) else None
             following_data = _fast_bytes(following, session) if following is not None else None
             committed = following_data is not None and timezone.now() < claim.last_start
@@ -463,7 +486,7 @@ def _send_claimed(claim: _Claim, connection, report: DeliveryReport) -> None:
                 _record_failure(email, error, claim, report)
                 if _connection_lost(error):
                     _release(emails[position + 1 :], claim)
-                    return
+                    return False
                 continue
             finally:
                 data = following_data
@@ -472,42 +495,23 @@ def _send_claimed(claim: _Claim, connection, report: DeliveryReport) -> None:
         if session is not None:
             session.abandon()
         sent.flush()
+    return True
 
 
-# How often a lingering run (``linger_seconds``) looks for new e-mails.
-LINGER_POLL_SECONDS = 0.05
-
-
-def outbox_deliver_due(
-    *, batch_size: int | None = None, max_batches: int = 50, linger_seconds: float = 0
-) -> DeliveryReport:
+def outbox_deliver_due(*, batch_size: int | None = None, max_batches: int = 50) -> DeliveryReport:
     """Deliver every due e-mail, one SMTP connection per batch.
 
     Rows are marked sent a few at a time right after the server accepted them
     (``_SentRows``), so a worker killed mid-batch re-sends at most those few.
-    Several workers deliver in parallel: each claims its own batches.
-
-    With ``linger_seconds`` the run does not end when nothing is due: it
-    looks again every ``LINGER_POLL_SECONDS`` (a read, no lock) until nothing
-    has come for that long. A bulk action starts such a run with its job, so
-    its e-mails go out as each chunk commits, not a worker's polling interval
-    later.
+    Several workers deliver in parallel: each claims its own batches. (A bulk
+    job sends its own e-mails: see ``OutboxSender``.)
     """
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     report = DeliveryReport()
     batches = 0
-    last_found = time.monotonic()
     while batches < max_batches:
-        if linger_seconds and not _queued_due(timezone.now()):
-            if time.monotonic() - last_found >= linger_seconds:
-                break
-            time.sleep(LINGER_POLL_SECONDS)
-            continue
         claim = _claim_batch(now=timezone.now(), batch_size=batch_size)
-        if not claim.emails:  # another worker was quicker
-            if linger_seconds and time.monotonic() - last_found < linger_seconds:
-                time.sleep(LINGER_POLL_SECONDS)
-                continue
+        if not claim.emails:  # nothing due, or another worker was quicker
             break
         batches += 1
         try:
@@ -524,14 +528,7 @@ def outbox_deliver_due(
                 connection.close()
             except Exception:  # closing a broken connection must not lose the report
                 logger.exception("Closing the e-mail connection failed")
-        last_found = time.monotonic()
     return report
-
-
-def _queued_due(now: datetime) -> bool:
-    return OutboundEmail.objects.filter(
-        status=EmailStatus.QUEUED, next_attempt_at__lte=now
-    ).exists()
 
 
 def outbox_next_due_at() -> datetime | None:
@@ -781,44 +778,97 @@ class EmailBatch:
             return self._render(draft.context)
         return _fill_split(self._marked, _field_values(draft.context, self._paths))
 
-    def queue(self, drafts: list[EmailDraft]) -> int:
+    def queue(self, drafts: list[EmailDraft], *, claim: Claim | None = None) -> int:
         """One outbox row per draft, all inserted at once (``rows_insert``),
         and one delivery task. Call it inside the transaction of the change.
-        Returns the number of e-mails queued."""
+        Returns the number of e-mails queued. ``claim``: see ``email_batches_queue``."""
+        return email_batches_queue([(self, drafts)], claim=claim)
+
+    def _rows(self, drafts: list[EmailDraft], claim: Claim | None) -> list[dict]:
         rows = []
+        organization_id = self.organization.pk if self.organization else None
+        kind, language, from_email, reply_to = (
+            self.kind,
+            self.language,
+            self.from_email,
+            self.reply_to,
+        )
         for draft in drafts:
             subject, text, html = self.render(draft)
+            message_id = _message_id()
             rows.append(
                 {
+                    "organization_id": organization_id,
+                    "kind": kind,
+                    "language": language,
+                    "from_email": from_email,
+                    "reply_to": reply_to,
                     "to_email": draft.to_email,
                     "to_name": draft.to_name,
                     "subject": subject,
                     "body_text": text,
                     "body_html": html,
-                    "message_id": _message_id(),
+                    "message_id": message_id,
                     "secret_values": draft.secrets,
                 }
             )
-        if not rows:
-            return 0
-        now = timezone.now()
-        shared = {
-            "organization_id": self.organization.pk if self.organization else None,
-            "kind": self.kind,
-            "from_email": self.from_email,
-            "reply_to": self.reply_to,
-            "language": self.language,
-            "status": EmailStatus.QUEUED,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "claimed_until": None,
-            "last_error": "",
-            "sent_at": None,
-        }
-        with transaction.atomic(savepoint=False):
-            rows_insert(model=OutboundEmail, rows=rows, shared=shared)
+            if claim is not None:
+                claim.emails.append(
+                    ClaimedEmail(
+                        (
+                            None,  # never read back: the message id names the row
+                            draft.to_email,
+                            draft.to_name,
+                            from_email,
+                            reply_to,
+                            subject,
+                            text,
+                            html,
+                            message_id,
+                            draft.secrets,
+                            0,
+                        )
+                    )
+                )
+        return rows
+
+
+def email_batches_queue(
+    batches: list[tuple[EmailBatch, list[EmailDraft]]], *, claim: Claim | None = None
+) -> int:
+    """``EmailBatch.queue`` for several batches at once (a bulk action's
+    languages): one insert for all their rows, one delivery task.
+
+    With ``claim`` (from ``OutboxSender.claim``) the rows are inserted
+    already claimed, and ``claim.emails`` gets what sending them needs: the
+    sender sends them from memory once the transaction commits. The delivery
+    task then waits for the claim to run out, for the rows the sender never
+    got to (its worker killed between the commit and the send): those are
+    sent by the normal delivery, at least once.
+    """
+    rows = []
+    for batch, drafts in batches:
+        rows += batch._rows(drafts, claim)
+    if not rows:
+        return 0
+    shared = {
+        "status": EmailStatus.QUEUED if claim is None else EmailStatus.SENDING,
+        "attempts": 0,
+        "next_attempt_at": timezone.now(),
+        "claimed_until": None if claim is None else claim.until,
+        "last_error": "",
+        "sent_at": None,
+    }
+    with transaction.atomic(savepoint=False):
+        rows_insert(model=OutboundEmail, rows=rows, shared=shared)
+        if claim is None:
             schedule_delivery()
-        return len(rows)
+        elif not claim.backstop:
+            from portico.mail.tasks import enqueue_delivery
+
+            enqueue_delivery(when=claim.until)
+            claim.backstop = True
+    return len(rows)
 
 
 def email_queue_many(
@@ -843,3 +893,146 @@ def email_queue_many(
         reply_to=reply_to,
     )
     return batch.queue(drafts)
+
+
+# -- A bulk job sends what it queues ----------------------------------------------
+#
+# A bulk job used to insert its e-mails and leave them to a delivery run, which
+# claimed them back from the database (a read and an UPDATE per batch), sent
+# them and marked them sent: two processes handing each row over through the
+# database. Now the job inserts its rows already claimed, commits, and sends
+# exactly those messages from memory; one UPDATE marks them sent.
+
+
+class _SentCounted(_SentRows):
+    """The rows the server accepted, only counted: ``OutboxSender`` marks
+    the whole claim sent at once afterwards."""
+
+    def add(self, email: ClaimedEmail) -> None:
+        self.report.sent += 1
+
+    def flush(self) -> None:
+        pass
+
+
+class OutboxSender:
+    """Sends the e-mails a bulk job queues, right after each of its
+    transactions commits, over one SMTP connection kept for the whole job.
+
+    For each transaction: ``claim()`` before it, ``EmailBatch.queue(drafts,
+    claim=claim)`` and ``mark_sent()`` inside it, ``send(claim)`` after its
+    commit; ``close()`` at the end. The rows are the outbox's like any other,
+    so nothing is lost between the steps:
+
+    - A worker killed after the commit leaves the rows claimed; the claim runs
+      out (``OUTBOX_CLAIM_SECONDS``) and the delivery run waiting for it sends
+      them (those the server had already taken, again: at least once).
+    - A refused recipient, a rejected message, a dropped connection: the row
+      gets the normal delivery's treatment (``_record_failure``: an attempt
+      counted, a retry later, failed after ``OUTBOX_MAX_ATTEMPTS``); rows
+      not yet sent are released to the normal delivery, and a delivery run is
+      enqueued for them.
+    - A server that cannot be reached: the claim's rows back off as the normal
+      delivery's would, and the sender stops (``claim()`` gives None): the
+      job's later e-mails are queued for the normal delivery.
+
+    The rows the server accepted are marked sent by their claim, one UPDATE
+    per claim. On PostgreSQL right after the send, in a transaction of its
+    own (committed without waiting for the disk), which runs while another
+    run of the job writes its chunk. On SQLite, one writer at a time, in the
+    job's next transaction (``mark_sent()``; its own transaction cost another
+    wait for the write lock and a commit) or at ``close()``. A run killed
+    before that sends the claim's messages again once it runs out: at most
+    one transaction's e-mails, at least once, never lost.
+    """
+
+    def __init__(self) -> None:
+        self.connection = None
+        self.active = True
+        self.report = DeliveryReport()
+        self._unmarked: list[Claim] = []
+
+    def claim(self) -> Claim | None:
+        """A claim for the rows the next transaction queues, or None once the
+        server could not be reached (queue them for the normal delivery)."""
+        return Claim.starting(timezone.now()) if self.active else None
+
+    def send(self, claim: Claim | None) -> DeliveryReport:
+        """Send the claim's e-mails (queued by a committed transaction)."""
+        report = DeliveryReport()
+        if claim is None or not claim.emails:
+            return report
+        try:
+            if self.connection is None:
+                self.connection = self._open(claim, report)
+            if self.connection is not None:
+                usable = _send_claimed(claim, self.connection, report, sent=_SentCounted(report))
+                if report.sent:
+                    self._unmarked.append(claim)
+                    if transaction.get_connection().vendor != "sqlite":
+                        self.mark_sent()
+                if not usable:
+                    self._close()
+        finally:
+            self.report.sent += report.sent
+            self.report.retried += report.retried
+            self.report.failed += report.failed
+        if report.sent + report.failed < len(claim.emails):
+            # retried or released rows: the normal delivery takes them on
+            from portico.mail.tasks import enqueue_delivery
+
+            next_due = outbox_next_due_at()
+            if next_due is not None:
+                enqueue_delivery(when=next_due)
+        return report
+
+    def mark_sent(self) -> None:
+        """Mark sent the rows sent so far, in the caller's transaction if there
+        is one (else in one of its own, committed without waiting for the disk
+        on PostgreSQL, as ``_SentRows`` does)."""
+        if not self._unmarked:
+            return
+        rows = OutboundEmail.objects.filter(
+            status=EmailStatus.SENDING, claimed_until__in=[claim.until for claim in self._unmarked]
+        )
+        values = {
+            "status": EmailStatus.SENT,
+            "attempts": F("attempts") + 1,
+            "sent_at": timezone.now(),
+            "claimed_until": None,
+            "last_error": "",
+            "secret_values": {},
+        }
+        if transaction.get_connection().in_atomic_block:
+            rows.update(**values)
+        else:
+            with transaction.atomic():
+                _commit_without_flush()
+                rows.update(**values)
+        self._unmarked = []
+
+    def _open(self, claim: Claim, report: DeliveryReport):
+        try:
+            connection = get_connection(fail_silently=False)
+            connection.open()
+        except Exception as error:  # server down or misconfigured: as outbox_deliver_due
+            for email in claim.emails:
+                _record_failure(email, error, claim, report)
+            self.active = False
+            return None
+        return connection
+
+    def _close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # closing a broken connection must not stop the job
+                logger.exception("Closing the e-mail connection failed")
+
+    def close(self) -> None:
+        """At the job's end (or its failure): mark what was sent, disconnect."""
+        try:
+            self.mark_sent()
+        finally:
+            self._close()

@@ -10,15 +10,13 @@ from portico.mail import services
 
 
 @task()
-def deliver_outbox(linger_seconds: float = 0) -> dict:
+def deliver_outbox() -> dict:
     """Deliver due e-mails, then make sure a later run exists for retries.
 
     Safe to run twice or concurrently: rows are claimed before sending.
-    ``linger_seconds``: go on looking for new e-mails until none has come for
-    that long (see ``services.outbox_deliver_due``).
     """
     try:
-        report = services.outbox_deliver_due(linger_seconds=linger_seconds)
+        report = services.outbox_deliver_due()
     except Exception:
         # Whatever stopped this run (the database went away, a bug), the rows
         # it leaves behind still need a later run; not at once, or a run that

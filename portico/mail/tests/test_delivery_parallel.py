@@ -1,7 +1,6 @@
 """Delivery in parallel and ahead: several runs at once never send a row twice,
-a run started with a bulk job follows the e-mails it queues, a message whose
-commands went ahead but was never sent is not delivered, and on SQLite a
-marking that finds the write lock taken does not stop sending."""
+a message whose commands went ahead but was never sent is not delivered, and
+on SQLite a marking that finds the write lock taken does not stop sending."""
 
 import smtplib
 import threading
@@ -66,34 +65,6 @@ def test_runs_in_parallel_send_every_row_once(
     assert received_ids(pipelining_server) == sorted(email.message_id for email in emails)
     assert sum(report.sent for report in reports) == 40
     assert set(OutboundEmail.objects.values_list("status", "attempts")) == {(EmailStatus.SENT, 1)}
-
-
-def test_a_lingering_run_delivers_what_is_queued_after_it_started(
-    organization, notice_template, pipelining_server
-):
-    # Given a run that lingers, started before anything is queued
-    started = threading.Event()
-    result: list = []
-
-    def lingering_run() -> None:
-        try:
-            started.set()
-            result.append(services.outbox_deliver_due(linger_seconds=5))
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=lingering_run)
-    thread.start()
-    started.wait(timeout=5)
-
-    # When a bulk action queues e-mails in two chunks a moment later
-    first = queue_notices(organization=organization, template=notice_template, count=3)
-    second = queue_notices(organization=organization, template=notice_template, count=2)
-    thread.join(timeout=30)
-
-    # Then that run sent them all, each once
-    assert result[0].sent == 5
-    assert received_ids(pipelining_server) == sorted(email.message_id for email in first + second)
 
 
 def test_commands_sent_ahead_for_a_message_never_sent_deliver_nothing(pipelining_server):
