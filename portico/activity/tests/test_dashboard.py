@@ -1,7 +1,7 @@
 """Staff home: today's portal activity, quotes awaiting customers, invoices viewed
 but unpaid, the latest comments — in a fixed number of queries."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -18,6 +18,15 @@ from portico.sales.tests.factories import InvoiceFactory, QuoteFactory
 pytestmark = pytest.mark.django_db
 
 HOME = reverse("core:home")
+
+
+@pytest.fixture(autouse=True)
+def midday(monkeypatch):
+    """The clock stands at noon today: "today's activity" from minutes ago
+    must not fall into yesterday when the suite runs just after midnight."""
+    noon = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)))
+    monkeypatch.setattr(timezone, "now", lambda: noon)
+    return noon
 
 
 @pytest.fixture
