@@ -44,7 +44,6 @@ from portico.portal_access.selectors import (
     organization_and_visit,
     organization_for_portal_name_current,
     portal_access_for_user,
-    portal_visit_for_user,
 )
 
 # Organisations whose portal this session has passed the TOTP step for.
@@ -79,10 +78,6 @@ def _redirect_to_current_name(request: HttpRequest, organization: Organization):
     return response
 
 
-# ``request.portal_visit`` before the portal view reads it.
-VISIT_NOT_READ = object()
-
-
 def portal_public_view(view=None, *, read_visit: bool = False):
     """For every portal page: find the organisation by its portal name.
 
@@ -93,7 +88,7 @@ def portal_public_view(view=None, *, read_visit: bool = False):
     def decorate(view):
         @wraps(view)
         def wrapper(request, portal_name: str, *args, **kwargs):
-            request.portal_visit = VISIT_NOT_READ
+            request.portal_visit = None  # read below only with read_visit
             try:
                 if read_visit and request.user.is_authenticated:
                     organization, is_current, request.portal_visit = organization_and_visit(
@@ -161,11 +156,6 @@ def _two_factor_state(
     return TwoFactorState.OFF
 
 
-def two_factor_state(request: HttpRequest, access: PortalAccess) -> TwoFactorState:
-    # ``two_factor_confirmed`` is loaded with the access (portal_access_for_user).
-    return _two_factor_state(request, access.organization, has_device=access.two_factor_confirmed)
-
-
 def _session_add(request: HttpRequest, key: str, organization_id: int) -> None:
     ids = list(request.session.get(key, []))
     if organization_id not in ids:
@@ -230,11 +220,10 @@ def portal_view(
             access = None
             cache_page_now = cache_page and page_cache_enabled()
             if cache_page_now:
-                # One narrow query decides who may see what; the full access
-                # (its contact and customer) is loaded only if the page renders.
+                # Read with the organisation (portal_public_view, read_visit):
+                # the full access (its contact and customer) is loaded only if
+                # the page renders.
                 visit = request.portal_visit
-                if visit is VISIT_NOT_READ:
-                    visit = portal_visit_for_user(organization=organization, user=request.user)
             else:
                 access = portal_access_for_user(organization=organization, user=request.user)
                 visit = PortalVisit.of_access(access) if access is not None else None

@@ -177,20 +177,6 @@ def _visit_of(rows: list[tuple]) -> PortalVisit | None:
     )
 
 
-def portal_visit_for_user(*, organization: Organization, user: User) -> PortalVisit | None:
-    """The person's access to this organisation's portal, as ``portal_access_for_user``
-    chooses it (the active one, else the latest), with the customer's data version."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT {_visit_columns()}
-                  FROM {PortalAccess._meta.db_table} a
-                  JOIN {Customer._meta.db_table} c ON c.id = a.customer_id
-                 WHERE a.organization_id = %s AND a.user_id = %s""",
-            [organization.pk, user.pk],
-        )
-        return _visit_of(cursor.fetchall())
-
-
 # Per process: portal name → (id, portal_version, organisation with its portal
 # settings). A request reads only the two numbers; the organisation is loaded
 # again when its version moved (portico.portal.versions raises it on any change).
@@ -226,9 +212,11 @@ def organization_for_portal_name_current(*, portal_name: str) -> tuple[Organizat
 def organization_and_visit(
     *, portal_name: str, user: User
 ) -> tuple[Organization, bool, PortalVisit | None]:
-    """``organization_for_portal_name_current`` and ``portal_visit_for_user``
-    in one query (a signed-in person's cached portal page needs no other).
-    For an earlier name the visit is None: the request is redirected."""
+    """``organization_for_portal_name_current`` and the person's access to
+    that portal (as ``portal_access_for_user`` chooses it: the active one,
+    else the latest) with the customer's data version, in one query: a
+    signed-in person's cached portal page needs no other. For an earlier name
+    the visit is None: the request is redirected."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT o.id, o.portal_version, {_visit_columns()}
