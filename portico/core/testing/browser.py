@@ -13,7 +13,7 @@ skipped browser test would hide a broken journey, so they fail instead.
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -120,3 +120,48 @@ def staff_page(page, membership, password) -> Page:
     """``page``, signed in as the owner of ``organization`` (root conftest fixtures)."""
     sign_in(page, email=membership.user.email, password=password)
     return page
+
+
+def ada_portal_access(customer, *, full_name: str = "Ada Lovelace"):
+    """Ada Lovelace, a contact of ``customer`` with an active portal access
+    (she signs in with ada@engines.example and the suite's test password)."""
+    from portico.portal_access.tests.factories import PortalAccessFactory
+
+    access = PortalAccessFactory(
+        active=True,
+        contact__customer=customer,
+        contact__first_name="Ada",
+        contact__last_name="Lovelace",
+        contact__email="ada@engines.example",
+    )
+    access.user.full_name = full_name
+    access.user.save(update_fields=["full_name"])
+    return access
+
+
+@pytest.fixture
+def open_portal(browser: Browser, live_server, access, password) -> Iterator[Callable[..., Page]]:
+    """``open_portal(viewport=…)``: a new browser context where the test's
+    ``access`` contact signs in to the portal through its sign-in form; closed
+    (and checked for JavaScript errors) after the test."""
+    contexts = []
+    script_errors: list[str] = []
+
+    def open_(*, viewport=VIEWPORT) -> Page:
+        context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="en-US")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        page.goto(f"/portal/{access.organization.portal_name}/sign-in/")
+        page.get_by_label("E-mail").fill(access.contact.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        welcome = f"Welcome, {access.contact.first_name}"
+        expect(page.get_by_role("heading", name=welcome)).to_be_visible()
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not script_errors, f"JavaScript errors in the portal: {script_errors}"

@@ -10,20 +10,17 @@ beforehand; everything under test is done by clicking and typing.
 """
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from portico.accounts.tests.factories import TEST_PASSWORD
-from portico.core.testing.browser import TIMEOUT_MS, VIEWPORT
+from portico.core.testing.browser import ada_portal_access
 from portico.customers.tests.factories import CustomerFactory
 from portico.mail.models import OutboundEmail
 from portico.online_payments.models import OnlinePaymentSettings
 from portico.payments.models import Payment
 from portico.portal_access.models import PortalAccess
-from portico.portal_access.tests.factories import PortalAccessFactory
 from portico.sales.models import Invoice
 from portico.sales.services import invoices as invoice_services
 from portico.sales.services.invoices import InvoiceData
@@ -42,16 +39,13 @@ def customer(organization):
 
 @pytest.fixture
 def access(customer) -> PortalAccess:
-    access = PortalAccessFactory(
-        active=True,
-        contact__customer=customer,
-        contact__first_name="Ada",
-        contact__last_name="Lovelace",
-        contact__email="ada@engines.example",
-    )
-    access.user.full_name = "Ada Lovelace"
-    access.user.save(update_fields=["full_name"])
-    return access
+    return ada_portal_access(customer, full_name="Ada Lovelace")
+
+
+@pytest.fixture
+def portal(open_portal) -> Page:
+    """Ada's own browser, signed in to the portal through its sign-in form."""
+    return open_portal()
 
 
 @pytest.fixture
@@ -67,24 +61,6 @@ def invoice(customer, membership) -> Invoice:
         actor=membership.user,
     )
     return invoice_services.invoice_mark_sent(invoice=invoice, actor=membership.user)
-
-
-@pytest.fixture
-def portal(browser: Browser, live_server, access) -> Iterator[Page]:
-    """Ada's own browser, signed in to the portal through its sign-in form."""
-    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    script_errors: list[str] = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
-    page.goto(f"/portal/{access.organization.portal_name}/sign-in/")
-    page.get_by_label("E-mail").fill(access.contact.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Welcome, Ada")).to_be_visible()
-    yield page
-    context.close()
-    assert not script_errors, f"JavaScript errors in the portal: {script_errors}"
 
 
 def pay_with_card(portal: Page, number: str) -> None:

@@ -14,19 +14,16 @@ is done by clicking and typing.
 
 import io
 import re
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from portico.accounts.tests.factories import TEST_PASSWORD
-from portico.core.testing.browser import TIMEOUT_MS, VIEWPORT
+from portico.core.testing.browser import ada_portal_access
 from portico.customers.tests.factories import CustomerFactory
 from portico.portal_access.models import PortalAccess
-from portico.portal_access.tests.factories import PortalAccessFactory
 from portico.sales.models import Invoice, Quote
 from portico.sales.services import invoices as invoice_services
 from portico.sales.services import quotes as quote_services
@@ -40,27 +37,18 @@ PHONE = {"width": 390, "height": 844}
 SIGNER = "Ada Lovelace"
 
 
+@pytest.fixture
+def access(customer) -> PortalAccess:
+    """Ada, a contact of the customer, with an active portal access."""
+    return ada_portal_access(customer, full_name=SIGNER)
+
+
 # --- data, made with the services before the journeys -----------------------------------
 
 
 @pytest.fixture
 def customer(organization):
     return CustomerFactory(organization=organization, display_name="Analytical Engines")
-
-
-@pytest.fixture
-def access(customer) -> PortalAccess:
-    """Ada, a contact of the customer, with an active portal access."""
-    access = PortalAccessFactory(
-        active=True,
-        contact__customer=customer,
-        contact__first_name="Ada",
-        contact__last_name="Lovelace",
-        contact__email="ada@engines.example",
-    )
-    access.user.full_name = SIGNER
-    access.user.save(update_fields=["full_name"])
-    return access
 
 
 def sent_quote(customer, actor, *, description: str) -> Quote:
@@ -93,32 +81,6 @@ def sent_invoice(customer, actor) -> Invoice:
 
 
 # --- the contact's own browser ----------------------------------------------------------
-
-
-@pytest.fixture
-def open_portal(browser: Browser, live_server, access) -> Iterator[Callable[..., Page]]:
-    """``open_portal(viewport=…)``: a new browser context where Ada signs in to the portal
-    through its sign-in form; closed (and checked for JavaScript errors) after the test."""
-    contexts = []
-    script_errors: list[str] = []
-
-    def open_(*, viewport=VIEWPORT) -> Page:
-        context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="en-US")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: script_errors.append(str(error)))
-        page.goto(f"/portal/{access.organization.portal_name}/sign-in/")
-        page.get_by_label("E-mail").fill(access.contact.email)
-        page.get_by_label("Password").fill(TEST_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Welcome, Ada")).to_be_visible()
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not script_errors, f"JavaScript errors in the portal: {script_errors}"
 
 
 def portal_nav(portal: Page, name: str) -> None:
